@@ -1,0 +1,246 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void mdg_config_defaults(struct mdg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1");
+	cfg->port = 8080;
+	cfg->threads = 0;
+	cfg->max_connections = 1024;
+	cfg->max_connections_per_address = 32;
+	cfg->max_inflight = 256;
+	cfg->max_body = 65536;
+	snprintf(cfg->anchors, sizeof(cfg->anchors), "/etc/madoguchi/anchors");
+	snprintf(cfg->policies[0], sizeof(cfg->policies[0]), "1.2.392.200149.8.5.1.1.20");
+	cfg->n_policies = 1;
+	cfg->crl_issue_minutes = 0;
+	cfg->crl_issue_offset = 9 * 3600;
+	cfg->crl_cutoff = 3600;
+	cfg->crl_max_age = 3600;
+	snprintf(cfg->nonce_key_file, sizeof(cfg->nonce_key_file), "/etc/madoguchi/nonce.key");
+	cfg->nonce_ttl = 300;
+	snprintf(cfg->database, sizeof(cfg->database), "/var/lib/madoguchi/madoguchi.db");
+	snprintf(cfg->admin_listen, sizeof(cfg->admin_listen), "127.0.0.1");
+	cfg->admin_port = 9090;
+}
+
+int mdg_parse_duration(const char *s, long *seconds)
+{
+	char *end;
+	long mult = 1;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || v < 0)
+		return -1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+	}
+	if (v > LONG_MAX / mult || v * mult > 10L * 366 * 86400)
+		return -1;
+	*seconds = v * mult;
+	return 0;
+}
+
+static int two_digits(const char *s, int *v)
+{
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+		return -1;
+	*v = (s[0] - '0') * 10 + (s[1] - '0');
+	return 0;
+}
+
+int mdg_parse_time_of_day(const char *s, int *minutes, int *offset)
+{
+	int h, m, oh, om;
+
+	if (strlen(s) < 6 || two_digits(s, &h) || s[2] != ':' || two_digits(s + 3, &m) || h > 23 || m > 59)
+		return -1;
+	s += 5;
+	if (strcmp(s, "Z") == 0) {
+		*offset = 0;
+	} else if ((s[0] == '+' || s[0] == '-') && strlen(s) == 6 && !two_digits(s + 1, &oh) && s[3] == ':' &&
+		   !two_digits(s + 4, &om) && oh <= 14 && om <= 59) {
+		*offset = (s[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	*minutes = h * 60 + m;
+	return 0;
+}
+
+struct load_ctx {
+	struct mdg_config *cfg;
+	char *err;
+	size_t errlen;
+	const char *path;
+	int failed;
+};
+
+static int set_string(char *dst, size_t dstlen, const char *value)
+{
+	if (strlen(value) >= dstlen)
+		return -1;
+	memcpy(dst, value, strlen(value) + 1);
+	return 0;
+}
+
+static int set_uint(unsigned *dst, const char *value, unsigned long min, unsigned long max)
+{
+	char *end;
+
+	if (*value < '0' || *value > '9')
+		return -1;
+	errno = 0;
+	unsigned long v = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*dst = (unsigned)v;
+	return 0;
+}
+
+static int set_policies(struct mdg_config *cfg, const char *value)
+{
+	char buf[1024];
+	char *save = NULL;
+
+	if (set_string(buf, sizeof(buf), value))
+		return -1;
+	cfg->n_policies = 0;
+	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		if (cfg->n_policies == MDG_MAX_POLICIES)
+			return -1;
+		for (const char *p = tok; *p; p++)
+			if ((*p < '0' || *p > '9') && *p != '.')
+				return -1;
+		if (set_string(cfg->policies[cfg->n_policies], sizeof(cfg->policies[0]), tok))
+			return -1;
+		cfg->n_policies++;
+	}
+	return cfg->n_policies > 0 ? 0 : -1;
+}
+
+/* Returns 0 if handled, -1 for a bad value, -2 for an unknown key. */
+static int set_key(struct mdg_config *c, const char *section, const char *name, const char *value)
+{
+	unsigned u;
+
+	if (strcmp(section, "server") == 0) {
+		if (!strcmp(name, "listen"))
+			return set_string(c->listen, sizeof(c->listen), value);
+		if (!strcmp(name, "port"))
+			return set_uint(&c->port, value, 0, 65535);
+		if (!strcmp(name, "threads"))
+			return set_uint(&c->threads, value, 0, 256);
+		if (!strcmp(name, "max_connections"))
+			return set_uint(&c->max_connections, value, 1, 1000000);
+		if (!strcmp(name, "max_connections_per_address"))
+			return set_uint(&c->max_connections_per_address, value, 1, 1000000);
+		if (!strcmp(name, "max_inflight"))
+			return set_uint(&c->max_inflight, value, 1, 1000000);
+		if (!strcmp(name, "max_body")) {
+			if (set_uint(&u, value, 1024, 16 * 1024 * 1024))
+				return -1;
+			c->max_body = u;
+			return 0;
+		}
+		if (!strcmp(name, "tls_cert"))
+			return set_string(c->tls_cert, sizeof(c->tls_cert), value);
+		if (!strcmp(name, "tls_key"))
+			return set_string(c->tls_key, sizeof(c->tls_key), value);
+		if (!strcmp(name, "trusted_proxies"))
+			return set_string(c->trusted_proxies, sizeof(c->trusted_proxies), value);
+	} else if (strcmp(section, "pki") == 0) {
+		if (!strcmp(name, "anchors"))
+			return set_string(c->anchors, sizeof(c->anchors), value);
+		if (!strcmp(name, "policies"))
+			return set_policies(c, value);
+		if (!strcmp(name, "crl_issue_time"))
+			return mdg_parse_time_of_day(value, &c->crl_issue_minutes, &c->crl_issue_offset);
+		if (!strcmp(name, "crl_cutoff"))
+			return mdg_parse_duration(value, &c->crl_cutoff);
+		if (!strcmp(name, "crl_max_age"))
+			return mdg_parse_duration(value, &c->crl_max_age);
+		if (!strcmp(name, "nonce_key_file"))
+			return set_string(c->nonce_key_file, sizeof(c->nonce_key_file), value);
+		if (!strcmp(name, "nonce_ttl")) {
+			if (mdg_parse_duration(value, &c->nonce_ttl) || c->nonce_ttl < 1)
+				return -1;
+			return 0;
+		}
+	} else if (strcmp(section, "store") == 0) {
+		if (!strcmp(name, "database"))
+			return set_string(c->database, sizeof(c->database), value);
+	} else if (strcmp(section, "admin") == 0) {
+		if (!strcmp(name, "listen"))
+			return set_string(c->admin_listen, sizeof(c->admin_listen), value);
+		if (!strcmp(name, "port"))
+			return set_uint(&c->admin_port, value, 0, 65535);
+		if (!strcmp(name, "token_file"))
+			return set_string(c->admin_token_file, sizeof(c->admin_token_file), value);
+	}
+	return -2;
+}
+
+static int on_entry(void *user, const char *section, const char *name, const char *value)
+{
+	struct load_ctx *ctx = user;
+
+	if (ctx->failed)
+		return 0;
+	int rc = set_key(ctx->cfg, section, name, value);
+	if (rc == 0)
+		return 1;
+	ctx->failed = 1;
+	/* the line number is added by mdg_config_load: ini_parse_file returns it */
+	if (rc == -2)
+		snprintf(ctx->err, ctx->errlen, "unknown key '%s' in section [%s]", name, section);
+	else
+		snprintf(ctx->err, ctx->errlen, "bad value for [%s] %s: '%s'", section, name, value);
+	return 0;
+}
+
+int mdg_config_load(struct mdg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct load_ctx ctx = {.cfg = cfg, .err = err, .errlen = errlen, .path = path};
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = ini_parse_file(f, on_entry, &ctx);
+	fclose(f);
+	if (ctx.failed) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", err);
+		snprintf(err, errlen, "%s:%d: %s", path, rc, msg);
+		return -1;
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "%s:%d: syntax error", path, rc);
+		return -1;
+	}
+	if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0')) {
+		snprintf(err, errlen, "%s: tls_cert and tls_key must be set together", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* madoguchi.conf: the INI file of DESIGN.md "Configuration". Every key has a
+ * default; an unknown section or key, or a value that does not parse, is an
+ * error naming the line (no silent fallback for security settings). */
+#ifndef MDG_CONFIG_H
+#define MDG_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MDG_MAX_POLICIES 8
+#define MDG_MAX_PROXIES 16
+
+struct mdg_config {
+	/* [server] */
+	char listen[64];
+	unsigned port;
+	unsigned threads;		/* 0: one per CPU core */
+	unsigned max_connections;
+	unsigned max_connections_per_address;
+	unsigned max_inflight;
+	size_t max_body;
+	char tls_cert[512];
+	char tls_key[512];
+	char trusted_proxies[1024];	/* as written; parsed by the daemon */
+	/* [pki] */
+	char anchors[512];
+	char policies[MDG_MAX_POLICIES][64];
+	size_t n_policies;
+	int crl_issue_minutes;		/* minutes after midnight, in crl_issue_offset */
+	int crl_issue_offset;		/* seconds east of UTC */
+	long crl_cutoff;		/* seconds */
+	long crl_max_age;		/* seconds */
+	char nonce_key_file[512];
+	long nonce_ttl;			/* seconds */
+	/* [store] */
+	char database[512];
+	/* [admin] */
+	char admin_listen[64];
+	unsigned admin_port;
+	char admin_token_file[512];
+};
+
+/* Fills cfg with the defaults of DESIGN.md. */
+void mdg_config_defaults(struct mdg_config *cfg);
+
+/* Reads an INI file over the defaults. Returns 0, or -1 with a message
+ * ("FILE:LINE: ...") in err. */
+int mdg_config_load(struct mdg_config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses "300s", "5m", "1h", "48h", "2d" (a bare number is seconds).
+ * Returns 0 or -1. */
+int mdg_parse_duration(const char *s, long *seconds);
+
+/* Parses "00:00+09:00" / "23:30Z" into minutes after midnight and the offset
+ * in seconds east of UTC. Returns 0 or -1. */
+int mdg_parse_time_of_day(const char *s, int *minutes, int *offset);
+
+#endif

@@ -1,0 +1,24 @@
+/* CRL import: parse (DER or PEM), check against DESIGN.md "CRLs", verify the
+ * signature with an anchor of the CRL's issuer name valid at thisUpdate, and
+ * turn it into a struct mdg_crl_import for the store. */
+#ifndef MDG_CRL_H
+#define MDG_CRL_H
+
+#include <stddef.h>
+#include "anchors.h"
+#include "store.h"
+
+struct mdg_crl_parsed {
+	struct mdg_crl_import imp;	/* pointers below are owned here */
+	unsigned char *issuer_der;
+	unsigned char *dp_der;
+	struct mdg_crl_entry *entries;
+};
+
+/* Returns 0 with *out filled, or -1 with a clear message for the operator. */
+int mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
+		  struct mdg_crl_parsed *out, char *err, size_t errlen);
+
+void mdg_crl_parsed_free(struct mdg_crl_parsed *p);
+
+#endif

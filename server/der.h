@@ -1,0 +1,21 @@
+/* Strict DER structure check, run before any parser sees a request: definite
+ * lengths only, minimal length encoding, every constructed value exactly
+ * filled by its children, bounded nesting, one value spanning the input. */
+#ifndef MDG_DER_H
+#define MDG_DER_H
+
+#include <stddef.h>
+
+#define MDG_DER_MAX_DEPTH 48
+
+/* Returns 0 if buf is exactly one well-formed DER TLV tree, else -1. */
+int mdg_der_check(const unsigned char *buf, size_t len);
+
+/* Decodes PEM "-----BEGIN CMS-----" (or PKCS7) armour; returns a malloc'd
+ * DER buffer in *der (caller frees) or -1. */
+int mdg_pem_cms_decode(const unsigned char *buf, size_t len, unsigned char **der, size_t *der_len);
+
+/* 1 if buf starts (after whitespace) with "-----BEGIN ". */
+int mdg_looks_like_pem(const unsigned char *buf, size_t len);
+
+#endif

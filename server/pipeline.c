@@ -1,0 +1,379 @@
+#include "pipeline.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+
+#include "jpki.h"
+#include "request.h"
+#include "sigalg.h"
+#include "timefmt.h"
+
+#define MAX_SAME_NAME 16
+#define BUSY_RETRY_AFTER 5
+#define STALE_RETRY_AFTER 300
+
+void mdg_outcome_set(struct mdg_outcome *out, enum mdg_procedure proc, enum mdg_result r, unsigned status,
+		     const char *why)
+{
+	out->proc = proc;
+	out->result = r;
+	out->status = status ? status : mdg_result_status(r, proc);
+	out->why = why;
+	out->retry_after = r == MDG_BUSY ? BUSY_RETRY_AFTER : 0;
+}
+
+int mdg_media_type_ok(const char *ct)
+{
+	static const char *const types[] = {"application/pkcs7-mime", "application/cms"};
+
+	if (ct == NULL)
+		return 0;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	size_t n = strcspn(ct, "; \t");
+	for (size_t i = 0; i < 2; i++)
+		if (n == strlen(types[i]) && strncasecmp(ct, types[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+time_t mdg_effective_from(const struct mdg_config *cfg, time_t t)
+{
+	long long local_day = ((long long)t + cfg->crl_issue_offset) / 86400 - 1;
+	long long cand = local_day * 86400 + cfg->crl_issue_minutes * 60LL - cfg->crl_issue_offset;
+
+	while (cand < (long long)t + cfg->crl_cutoff)
+		cand += 86400;
+	return (time_t)cand;
+}
+
+static int asn1_time_to_time_t(const ASN1_TIME *a, time_t *t)
+{
+	struct tm tm;
+
+	if (a == NULL || !ASN1_TIME_to_tm(a, &tm))
+		return -1;
+	long long days = mdg_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	*t = (time_t)(days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+	return 0;
+}
+
+static void name_rfc4514(const X509_NAME *name, char *out, size_t outlen)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	char *p;
+	long n;
+
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0) {
+		size_t k = (size_t)n < outlen - 1 ? (size_t)n : outlen - 1;
+		memcpy(out, p, k);
+		out[k] = '\0';
+	}
+	BIO_free(b);
+}
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* Serial as a big-endian magnitude; -1 if not positive or too long. */
+static int serial_bytes(X509 *cert, unsigned char *out, size_t *len)
+{
+	const ASN1_INTEGER *ai = X509_get0_serialNumber(cert);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
+	int rc = -1;
+
+	if (bn != NULL && !BN_is_negative(bn) && !BN_is_zero(bn) && BN_num_bytes(bn) <= MDG_SERIAL_MAX) {
+		*len = (size_t)BN_bn2bin(bn, out);
+		rc = 0;
+	}
+	BN_free(bn);
+	return rc;
+}
+
+static void describe_certificate(X509 *cert, const unsigned char *serial, size_t serial_len,
+				 struct mdg_outcome *out)
+{
+	time_t t;
+	char h[2 * MDG_SERIAL_MAX + 1];
+
+	hex(serial, serial_len, h);
+	const char *s = h;
+	while (s[0] == '0' && s[1] != '\0')
+		s++;
+	snprintf(out->serial_hex, sizeof(out->serial_hex), "%s", s);
+	name_rfc4514(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
+	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &t) == 0)
+		mdg_rfc3339_jst(t, out->not_before);
+	if (asn1_time_to_time_t(X509_get0_notAfter(cert), &t) == 0)
+		mdg_rfc3339_jst(t, out->not_after);
+	out->have_cert = 1;
+}
+
+/* The anchor of the certificate's issuer name that verifies its signature
+ * and was valid when the certificate was issued; -1 if none. */
+static long find_anchor(const struct mdg_pipeline *p, const struct mdg_request *req, const size_t *idx, size_t n)
+{
+	X509 *cert = req->cert;
+	const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(cert);
+	const X509_ALGOR *alg;
+	time_t issued;
+	size_t order[MAX_SAME_NAME];
+	size_t k = 0;
+
+	if (mdg_certcache_get(p->cache, req->cert_sha256, &order[0]))
+		return (long)order[0];
+	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &issued) != 0)
+		return -1;
+	/* anchors whose key identifier matches first, then the others in turn */
+	for (size_t pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			const struct mdg_anchor *a = &p->anchors->v[idx[i]];
+			int match = akid != NULL && a->skid != NULL && ASN1_OCTET_STRING_cmp(akid, a->skid) == 0;
+			if (match == (pass == 0))
+				order[k++] = idx[i];
+		}
+	X509_get0_signature(NULL, &alg, cert);
+	for (size_t i = 0; i < k; i++) {
+		const struct mdg_anchor *a = &p->anchors->v[order[i]];
+		if (issued < a->not_before || issued > a->not_after)
+			continue;
+		if (!mdg_sigalg_allowed(alg, a->key, NID_undef))
+			continue;
+		if (X509_verify(cert, a->key) == 1) {
+			mdg_certcache_put(p->cache, req->cert_sha256, order[i]);
+			return (long)order[i];
+		}
+	}
+	return -1;
+}
+
+/* DER of the first directoryName in the certificate's cRLDistributionPoints;
+ * 0 with *der NULL if there is none. */
+static int distribution_point(X509 *cert, unsigned char **der, size_t *len)
+{
+	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
+	int rc = 0;
+
+	*der = NULL;
+	*len = 0;
+	for (int i = 0; dps != NULL && *der == NULL && i < sk_DIST_POINT_num(dps); i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		GENERAL_NAMES *gens = dp->distpoint->name.fullname;
+		for (int j = 0; j < sk_GENERAL_NAME_num(gens); j++) {
+			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, j);
+			if (gn->type != GEN_DIRNAME)
+				continue;
+			int n = i2d_X509_NAME(gn->d.dirn, der);
+			if (n <= 0) {
+				*der = NULL;
+				rc = -1;
+			} else {
+				*len = (size_t)n;
+			}
+			break;
+		}
+	}
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return rc;
+}
+
+static void bytes_to_decimal(const unsigned char *b, size_t n, char *out, size_t outlen)
+{
+	BIGNUM *bn = BN_bin2bn(b, (int)n, NULL);
+	char *dec = bn ? BN_bn2dec(bn) : NULL;
+
+	snprintf(out, outlen, "%s", dec ? dec : "0");
+	OPENSSL_free(dec);
+	BN_free(bn);
+}
+
+static void fill_valid(const struct mdg_input *in, const struct mdg_facts *facts, const struct mdg_crl_scope *scope,
+		       struct mdg_outcome *out)
+{
+	int y, m, d;
+
+	snprintf(out->applicant_name, sizeof(out->applicant_name), "%s", facts->name);
+	mdg_rfc3339_jst(in->now, out->checked_at);
+	mdg_jst_date(in->now, out->checked_on_iso, &y, &m, &d);
+	if (mdg_wareki_format(y, m, d, out->checked_on_wareki, sizeof(out->checked_on_wareki)) < 0)
+		out->checked_on_wareki[0] = '\0';
+	bytes_to_decimal(scope->number, scope->number_len, out->crl_number, sizeof(out->crl_number));
+	mdg_rfc3339_jst(scope->this_update, out->crl_this_update);
+}
+
+static int decide(struct mdg_outcome *out, enum mdg_procedure proc, enum mdg_result r, unsigned status,
+		  const char *why)
+{
+	mdg_outcome_set(out, proc, r, status, why);
+	return 0;
+}
+
+static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
+		struct mdg_outcome *out, struct mdg_request *req)
+{
+	const struct mdg_config *cfg = p->cfg;
+	enum mdg_procedure proc = in->proc;
+	struct mdg_facts facts;
+	unsigned char serial[MDG_SERIAL_MAX];
+	size_t serial_len = 0;
+	size_t idx[MAX_SAME_NAME];
+	const char *why = NULL;
+	enum mdg_store_status ss;
+
+	/* 2. format */
+	if (in->too_large)
+		return decide(out, proc, MDG_MALFORMED, 413, "body over max_body");
+	if (!mdg_media_type_ok(in->content_type))
+		return decide(out, proc, MDG_MALFORMED, 415, "wrong media type");
+	if (mdg_request_parse(in->body, in->len, req, &why) != 0)
+		return decide(out, proc, MDG_MALFORMED, 400, why);
+	if (req->form.procedure != proc)
+		return decide(out, proc, MDG_MALFORMED, 400, "form.procedure is not the endpoint's");
+	int serial_ok = serial_bytes(req->cert, serial, &serial_len) == 0;
+	if (serial_ok)
+		describe_certificate(req->cert, serial, serial_len, out);
+
+	/* 3. issuer */
+	size_t n = mdg_anchors_match(p->anchors, X509_get_issuer_name(req->cert), idx, MAX_SAME_NAME);
+	if (n == 0)
+		return decide(out, proc, MDG_ISSUER_MISMATCH, 0, "issuer matches no anchor");
+
+	/* 4. certificate */
+	long ai = find_anchor(p, req, idx, n);
+	if (ai < 0)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0,
+				       "no anchor of the issuer name verifies the certificate");
+	if (!serial_ok)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, "serial not positive or too long");
+	if (mdg_jpki_check(req->cert, (const char(*)[64])cfg->policies, cfg->n_policies, &facts, &why) != 0)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, why);
+	const struct mdg_anchor *anchor = &p->anchors->v[ai];
+
+	/* 5. request signature */
+	if (mdg_request_verify(req, &why) != 0)
+		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0, why);
+	if (!mdg_jpki_applicant_matches(&facts, &req->form))
+		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0,
+				       "form applicant differs from the certificate");
+
+	/* 6. nonce */
+	if (!mdg_nonce_check(p->nonce_key, req->form.nonce, in->now))
+		return decide(out, proc, MDG_BAD_NONCE, 0, "nonce not authentic or expired");
+
+	/* 7. dates */
+	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(req->cert), in->now) < 0)
+		return decide(out, proc, MDG_EXPIRED, 0, "certificate expired");
+	if (proc == MDG_PROC_VALIDITY && ASN1_TIME_cmp_time_t(X509_get0_notBefore(req->cert), in->now) > 0)
+		return decide(out, proc, MDG_NOT_YET_VALID, 0, "certificate not yet valid");
+
+	if (st == NULL || st->ops == NULL)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "no store");
+
+	/* 8. CRL */
+	int revoked = 0;
+	ss = st->ops->crl_lookup(st->cls, anchor->subject_der, (size_t)anchor->subject_len, serial, serial_len,
+				 &revoked);
+	if (ss != MDG_STORE_OK)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "store: CRL lookup failed");
+	if (revoked)
+		return decide(out, proc, MDG_REVOKED, 0, "on a CRL");
+
+	/* 9. acceptance log */
+	ss = st->ops->find_acceptance(st->cls, anchor->subject_der, (size_t)anchor->subject_len, serial, serial_len,
+				      &out->acceptance);
+	if (ss == MDG_STORE_OK) {
+		out->have_acceptance = 1;
+		return decide(out, proc, MDG_REVOCATION_ACCEPTED, 0, "already accepted");
+	}
+	if (ss != MDG_STORE_NOT_FOUND)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "store: acceptance lookup failed");
+
+	/* 10. revocation */
+	if (proc == MDG_PROC_REVOCATION) {
+		struct mdg_acceptance_new a = {
+			.issuer_der = anchor->subject_der,
+			.issuer_len = (size_t)anchor->subject_len,
+			.serial = serial,
+			.serial_len = serial_len,
+			.reason = req->form.reason ? req->form.reason : "unspecified",
+			.holder_name = facts.name,
+			.request_der = req->der,
+			.request_len = req->der_len,
+			.client_addr = in->client_addr ? in->client_addr : "",
+		};
+		unsigned char rid[16];
+		if (RAND_bytes(rid, sizeof(rid)) != 1)
+			return decide(out, proc, MDG_SERVICE_ERROR, 500, "no randomness");
+		hex(rid, sizeof(rid), a.receipt_id);
+		memcpy(a.cert_sha256, req->cert_sha256, 32);
+		memcpy(a.request_sha256, req->der_sha256, 32);
+		mdg_rfc3339_jst(in->now, a.accepted_at);
+		mdg_rfc3339_jst(mdg_effective_from(cfg, in->now), a.effective_from);
+		ss = st->ops->insert_acceptance(st->cls, &a, &out->acceptance);
+		if (ss == MDG_STORE_OK) {
+			out->have_acceptance = 1;
+			return decide(out, proc, MDG_ACCEPTED, 0, "accepted");
+		}
+		if (ss == MDG_STORE_CONFLICT) {
+			out->have_acceptance = 1;
+			return decide(out, proc, MDG_REVOCATION_ACCEPTED, 0, "accepted concurrently");
+		}
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "store: acceptance not recorded");
+	}
+
+	/* 11. validity check: the covering CRL must be fresh */
+	struct mdg_crl_scope scope;
+	unsigned char *dp = NULL;
+	size_t dp_len = 0;
+	if (distribution_point(req->cert, &dp, &dp_len) != 0)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "distribution point does not encode");
+	ss = MDG_STORE_NOT_FOUND;
+	if (dp != NULL)
+		ss = st->ops->crl_scope(st->cls, anchor->subject_der, (size_t)anchor->subject_len, dp, dp_len, &scope);
+	OPENSSL_free(dp);
+	if (ss == MDG_STORE_NOT_FOUND)
+		ss = st->ops->crl_scope(st->cls, anchor->subject_der, (size_t)anchor->subject_len, NULL, 0, &scope);
+	if (ss == MDG_STORE_ERROR)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "store: CRL scope lookup failed");
+	if (ss == MDG_STORE_NOT_FOUND || (long long)in->now > (long long)scope.next_update + cfg->crl_max_age) {
+		mdg_outcome_set(out, proc, MDG_SERVICE_ERROR, 503,
+				ss == MDG_STORE_NOT_FOUND ? "no CRL covers the certificate" : "covering CRL is stale");
+		out->retry_after = STALE_RETRY_AFTER;
+		return 0;
+	}
+	fill_valid(in, &facts, &scope, out);
+	return decide(out, proc, MDG_VALID, 0, "valid");
+}
+
+void mdg_process(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
+		 struct mdg_outcome *out)
+{
+	struct mdg_request req;
+
+	memset(out, 0, sizeof(*out));
+	memset(&req, 0, sizeof(req));
+	(void)run(p, st, in, out, &req);
+	mdg_request_free(&req);
+	ERR_clear_error();
+}

@@ -1,0 +1,146 @@
+/* The store: one interface (a struct of operations, as Taler's DB plugin)
+ * over the acceptance log and the CRL tables. SQLite (store_sqlite.c) is the
+ * embedded backend; a handle is one connection, used by one thread at a time
+ * (the daemon opens one per worker thread), with statements prepared once. */
+#ifndef MDG_STORE_H
+#define MDG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MDG_RECEIPT_LEN 33	/* 32 lowercase hex digits + NUL */
+#define MDG_TIME_LEN 26		/* RFC 3339 "2026-11-27T10:00:00+09:00" + NUL */
+#define MDG_SERIAL_MAX 32	/* bytes of a serial number's magnitude */
+#define MDG_CRLNUM_MAX 21	/* bytes of a cRLNumber's magnitude */
+
+enum mdg_store_status {
+	MDG_STORE_OK = 0,
+	MDG_STORE_NOT_FOUND,
+	MDG_STORE_CONFLICT,	/* unique key taken (acceptance already there) */
+	MDG_STORE_REFUSED,	/* CRL not newer than the one held: message says why */
+	MDG_STORE_ERROR,	/* our fault or the database's: nothing written */
+};
+
+/* An acceptance as answered to the holder. */
+struct mdg_acceptance_ref {
+	int64_t seq;
+	char receipt_id[MDG_RECEIPT_LEN];
+	char accepted_at[MDG_TIME_LEN];
+	char effective_from[MDG_TIME_LEN];
+};
+
+/* A new acceptance; pointers are borrowed for the call. seq, prev_hash and
+ * hash are computed by the store inside the appending transaction. */
+struct mdg_acceptance_new {
+	char receipt_id[MDG_RECEIPT_LEN];
+	const unsigned char *issuer_der;	/* matched anchor's subject DER */
+	size_t issuer_len;
+	const unsigned char *serial;		/* big-endian magnitude */
+	size_t serial_len;
+	unsigned char cert_sha256[32];
+	char accepted_at[MDG_TIME_LEN];
+	const char *reason;			/* contract name; "unspecified" if none given */
+	const char *holder_name;
+	const unsigned char *request_der;	/* evidence: the exact DER received */
+	size_t request_len;
+	unsigned char request_sha256[32];
+	const char *client_addr;
+	char effective_from[MDG_TIME_LEN];
+};
+
+/* One CRL scope held: (issuer, distribution point or none). */
+struct mdg_crl_scope {
+	int64_t id;
+	unsigned char number[MDG_CRLNUM_MAX];	/* big-endian magnitude */
+	size_t number_len;
+	time_t this_update, next_update, imported_at;
+	int64_t entries;
+	/* filled by list_crls only (owned by the store until the callback returns) */
+	const unsigned char *issuer_der;
+	size_t issuer_len;
+	const unsigned char *dp_der;		/* NULL: full CRL */
+	size_t dp_len;
+};
+
+struct mdg_crl_entry {
+	unsigned char serial[MDG_SERIAL_MAX];
+	size_t serial_len;
+	time_t revoked_at;
+	int reason;		/* RFC 5280 CRLReason code, -1 if absent */
+};
+
+/* A verified CRL ready to import (made by crl.c). */
+struct mdg_crl_import {
+	const unsigned char *issuer_der;	/* the verifying anchor's subject DER */
+	size_t issuer_len;
+	const unsigned char *dp_der;		/* issuingDistributionPoint directoryName DER, or NULL */
+	size_t dp_len;
+	unsigned char number[MDG_CRLNUM_MAX];
+	size_t number_len;
+	time_t this_update, next_update;
+	unsigned char sha256[32];		/* of the CRL's DER */
+	const struct mdg_crl_entry *entries;
+	size_t n_entries;
+};
+
+enum mdg_crl_import_outcome {
+	MDG_CRL_IMPORTED,	/* new scope, or higher number: entries replaced */
+	MDG_CRL_UNCHANGED,	/* same number, same SHA-256: no-op success */
+};
+
+struct mdg_store_ops {
+	/* MDG_STORE_OK and *out filled, MDG_STORE_NOT_FOUND, or MDG_STORE_ERROR. */
+	enum mdg_store_status (*find_acceptance)(void *cls, const unsigned char *issuer, size_t issuer_len,
+						 const unsigned char *serial, size_t serial_len,
+						 struct mdg_acceptance_ref *out);
+	/* Appends to the chain and commits durably (synchronous=FULL) before
+	 * returning MDG_STORE_OK with *out. If (issuer, serial) is already
+	 * there: MDG_STORE_CONFLICT with *out describing the existing row.
+	 * MDG_STORE_ERROR: nothing was written. */
+	enum mdg_store_status (*insert_acceptance)(void *cls, const struct mdg_acceptance_new *a,
+						   struct mdg_acceptance_ref *out);
+	/* Is (issuer, serial) on any CRL held for the issuer? OK with *revoked. */
+	enum mdg_store_status (*crl_lookup)(void *cls, const unsigned char *issuer, size_t issuer_len,
+					    const unsigned char *serial, size_t serial_len, int *revoked);
+	/* The scope (issuer, dp); dp NULL means the full CRL. OK or NOT_FOUND. */
+	enum mdg_store_status (*crl_scope)(void *cls, const unsigned char *issuer, size_t issuer_len,
+					   const unsigned char *dp, size_t dp_len, struct mdg_crl_scope *out);
+	/* Calls fn for every scope held; stops early if fn returns non-zero. */
+	enum mdg_store_status (*list_crls)(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s),
+					   void *arg);
+	/* Imports in one transaction. OK with *outcome; REFUSED with a
+	 * message when the number is not newer; ERROR otherwise. */
+	enum mdg_store_status (*crl_import)(void *cls, const struct mdg_crl_import *crl, time_t now,
+					    enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen);
+	/* Cheap liveness query. */
+	enum mdg_store_status (*ping)(void *cls);
+	void (*close)(void *cls);
+};
+
+struct mdg_store {
+	const struct mdg_store_ops *ops;
+	void *cls;
+};
+
+/* The schema version this build expects (the highest migration). */
+int mdg_store_sqlite_schema_version(void);
+
+/* Opens a connection to an initialised database at the expected schema
+ * version (else -1 with a clear message: "run madoguchi-admin db migrate").
+ * Sets WAL, synchronous=FULL, a busy timeout, and prepares statements. */
+int mdg_store_sqlite_open(struct mdg_store *st, const char *path, char *err, size_t errlen);
+
+/* Creates the database if needed and applies pending migrations (db init /
+ * db migrate). *from and *to receive the versions. Returns 0 or -1. */
+int mdg_store_sqlite_migrate(const char *path, int *from, int *to, char *err, size_t errlen);
+
+static inline void mdg_store_close(struct mdg_store *st)
+{
+	if (st->ops)
+		st->ops->close(st->cls);
+	st->ops = NULL;
+	st->cls = NULL;
+}
+
+#endif

@@ -1,0 +1,843 @@
+/* The SQLite store (docs/store.md). One handle is one connection used by
+ * one thread at a time; every statement is prepared once, when the handle
+ * is opened, and reset after each use. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+#include <sqlite3.h>
+
+#include "chain.h"
+#include "store.h"
+
+/* Made by tools/embed_schema.py from schema/NNN_*.sql. */
+extern const char *const mdg_schema_migrations[];
+extern const int mdg_schema_n_migrations;
+
+#define BUSY_TIMEOUT_MS 10000
+#define BUSY_RETRIES 3
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_PING,
+	ST_FIND_ACC,
+	ST_LAST_ACC,
+	ST_INSERT_ACC,
+	ST_CRL_LOOKUP,
+	ST_CRL_SCOPE,
+	ST_CRL_LIST,
+	ST_CRL_INSERT,
+	ST_CRL_UPDATE,
+	ST_CRL_DEL_ENTRIES,
+	ST_CRL_INSERT_ENTRY,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_PING] = "SELECT count(*) FROM crls",
+	[ST_FIND_ACC] =
+	    "SELECT seq, receipt_id, accepted_at, effective_from FROM acceptances"
+	    " WHERE issuer = ?1 AND serial = ?2",
+	[ST_LAST_ACC] = "SELECT seq, hash FROM acceptances ORDER BY seq DESC LIMIT 1",
+	[ST_INSERT_ACC] =
+	    "INSERT INTO acceptances (seq, receipt_id, issuer, serial, cert_sha256,"
+	    " accepted_at, reason, holder_name, request, request_sha256, client_addr,"
+	    " effective_from, prev_hash, hash)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[ST_CRL_LOOKUP] =
+	    "SELECT 1 FROM crls c JOIN crl_entries e ON e.crl_id = c.id"
+	    " WHERE c.issuer = ?1 AND e.serial = ?2 LIMIT 1",
+	[ST_CRL_SCOPE] =
+	    "SELECT id, number, this_update, next_update, imported_at, entries, sha256"
+	    " FROM crls WHERE issuer = ?1 AND dp IS ?2",
+	[ST_CRL_LIST] =
+	    "SELECT id, issuer, dp, number, this_update, next_update, imported_at, entries"
+	    " FROM crls ORDER BY issuer, dp IS NOT NULL, dp",
+	[ST_CRL_INSERT] =
+	    "INSERT INTO crls (issuer, dp, number, this_update, next_update, imported_at,"
+	    " sha256, entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+	[ST_CRL_UPDATE] =
+	    "UPDATE crls SET number = ?2, this_update = ?3, next_update = ?4,"
+	    " imported_at = ?5, sha256 = ?6, entries = ?7 WHERE id = ?1",
+	[ST_CRL_DEL_ENTRIES] = "DELETE FROM crl_entries WHERE crl_id = ?1",
+	[ST_CRL_INSERT_ENTRY] =
+	    "INSERT OR IGNORE INTO crl_entries (crl_id, serial, revoked_at, reason)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+};
+
+struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static const unsigned char empty_blob[1];
+
+int
+mdg_store_sqlite_schema_version(void)
+{
+	return mdg_schema_n_migrations;
+}
+
+/* sqlite3_bind_blob binds NULL for a NULL pointer; an empty value must
+ * still be a (zero-length) BLOB. */
+static int
+bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	if (len > INT_MAX)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_blob(st, i, p != NULL ? p : empty_blob, (int)len, SQLITE_STATIC);
+}
+
+static int
+bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return sqlite3_bind_text(st, i, s != NULL ? s : "", -1, SQLITE_STATIC);
+}
+
+static void
+done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* The first step of a statement, retried a bounded number of times if the
+ * database stays busy beyond the busy timeout. */
+static int
+first_step(sqlite3_stmt *st)
+{
+	int rc, i;
+
+	for (i = 0; i < BUSY_RETRIES; i++) {
+		rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			return rc;
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
+static int
+tx_begin(struct sq *q)
+{
+	int rc = first_step(q->st[ST_BEGIN]);
+
+	sqlite3_reset(q->st[ST_BEGIN]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+tx_commit(struct sq *q)
+{
+	int rc = first_step(q->st[ST_COMMIT]);
+
+	sqlite3_reset(q->st[ST_COMMIT]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void
+tx_rollback(struct sq *q)
+{
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	sqlite3_step(q->st[ST_ROLLBACK]);
+	sqlite3_reset(q->st[ST_ROLLBACK]);
+}
+
+static int
+copy_text(sqlite3_stmt *st, int col, char *out, size_t outlen)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	int n = sqlite3_column_bytes(st, col);
+
+	if (t == NULL || n < 0 || (size_t)n >= outlen)
+		return -1;
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* Reads the row of ST_FIND_ACC; the caller binds and resets. */
+static enum mdg_store_status
+read_acceptance(struct sq *q, struct mdg_acceptance_ref *out)
+{
+	sqlite3_stmt *st = q->st[ST_FIND_ACC];
+	int rc = first_step(st);
+
+	if (rc == SQLITE_DONE)
+		return MDG_STORE_NOT_FOUND;
+	if (rc != SQLITE_ROW)
+		return MDG_STORE_ERROR;
+	memset(out, 0, sizeof(*out));
+	out->seq = sqlite3_column_int64(st, 0);
+	if (copy_text(st, 1, out->receipt_id, sizeof(out->receipt_id)) == -1 ||
+	    copy_text(st, 2, out->accepted_at, sizeof(out->accepted_at)) == -1 ||
+	    copy_text(st, 3, out->effective_from, sizeof(out->effective_from)) == -1)
+		return MDG_STORE_ERROR;
+	return MDG_STORE_OK;
+}
+
+static enum mdg_store_status
+find_acceptance_locked(struct sq *q, const unsigned char *issuer, size_t issuer_len,
+		       const unsigned char *serial, size_t serial_len, struct mdg_acceptance_ref *out)
+{
+	sqlite3_stmt *st = q->st[ST_FIND_ACC];
+	enum mdg_store_status s = MDG_STORE_ERROR;
+
+	if (bind_blob(st, 1, issuer, issuer_len) == SQLITE_OK &&
+	    bind_blob(st, 2, serial, serial_len) == SQLITE_OK)
+		s = read_acceptance(q, out);
+	done(st);
+	return s;
+}
+
+static enum mdg_store_status
+sq_find_acceptance(void *cls, const unsigned char *issuer, size_t issuer_len,
+		   const unsigned char *serial, size_t serial_len, struct mdg_acceptance_ref *out)
+{
+	return find_acceptance_locked(cls, issuer, issuer_len, serial, serial_len, out);
+}
+
+static enum mdg_store_status
+sq_insert_acceptance(void *cls, const struct mdg_acceptance_new *a, struct mdg_acceptance_ref *out)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *last = q->st[ST_LAST_ACC], *ins = q->st[ST_INSERT_ACC];
+	unsigned char prev[MDG_HASH_LEN], hash[MDG_HASH_LEN];
+	struct mdg_chain_row row;
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	int64_t seq;
+	int rc;
+
+	if (strlen(a->receipt_id) == 0 || strlen(a->accepted_at) == 0 ||
+	    strlen(a->effective_from) == 0 || a->reason == NULL)
+		return MDG_STORE_ERROR;
+	if (tx_begin(q) == -1)
+		goto out;
+
+	rc = first_step(last);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(last, 1) != MDG_HASH_LEN ||
+		    sqlite3_column_int64(last, 0) >= INT64_MAX) {
+			sqlite3_reset(last);
+			goto out;
+		}
+		seq = sqlite3_column_int64(last, 0) + 1;
+		memcpy(prev, sqlite3_column_blob(last, 1), MDG_HASH_LEN);
+	} else if (rc == SQLITE_DONE) {
+		seq = 1;
+		memset(prev, 0, sizeof(prev));
+	} else {
+		sqlite3_reset(last);
+		goto out;
+	}
+	sqlite3_reset(last);
+
+	memset(&row, 0, sizeof(row));
+	row.seq = seq;
+	row.receipt_id = a->receipt_id;
+	row.issuer_der = a->issuer_der;
+	row.issuer_len = a->issuer_len;
+	row.serial = a->serial;
+	row.serial_len = a->serial_len;
+	row.accepted_at = a->accepted_at;
+	row.reason = a->reason;
+	row.request_sha256 = a->request_sha256;
+	if (mdg_chain_hash(prev, &row, hash) == -1)
+		goto out;
+
+	if (sqlite3_bind_int64(ins, 1, seq) != SQLITE_OK ||
+	    bind_text(ins, 2, a->receipt_id) != SQLITE_OK ||
+	    bind_blob(ins, 3, a->issuer_der, a->issuer_len) != SQLITE_OK ||
+	    bind_blob(ins, 4, a->serial, a->serial_len) != SQLITE_OK ||
+	    bind_blob(ins, 5, a->cert_sha256, 32) != SQLITE_OK ||
+	    bind_text(ins, 6, a->accepted_at) != SQLITE_OK ||
+	    bind_text(ins, 7, a->reason) != SQLITE_OK ||
+	    bind_text(ins, 8, a->holder_name) != SQLITE_OK ||
+	    bind_blob(ins, 9, a->request_der, a->request_len) != SQLITE_OK ||
+	    bind_blob(ins, 10, a->request_sha256, 32) != SQLITE_OK ||
+	    bind_text(ins, 11, a->client_addr) != SQLITE_OK ||
+	    bind_text(ins, 12, a->effective_from) != SQLITE_OK ||
+	    bind_blob(ins, 13, prev, MDG_HASH_LEN) != SQLITE_OK ||
+	    bind_blob(ins, 14, hash, MDG_HASH_LEN) != SQLITE_OK) {
+		done(ins);
+		goto out;
+	}
+	rc = sqlite3_step(ins);
+	done(ins);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		/* Someone accepted this certificate first (or, in theory, the
+		 * receipt id collided: then there is no such row: an error). */
+		s = find_acceptance_locked(q, a->issuer_der, a->issuer_len, a->serial,
+					   a->serial_len, out);
+		if (s == MDG_STORE_OK)
+			s = MDG_STORE_CONFLICT;
+		else
+			s = MDG_STORE_ERROR;
+		goto out;
+	}
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (tx_commit(q) == -1)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	out->seq = seq;
+	snprintf(out->receipt_id, sizeof(out->receipt_id), "%s", a->receipt_id);
+	snprintf(out->accepted_at, sizeof(out->accepted_at), "%s", a->accepted_at);
+	snprintf(out->effective_from, sizeof(out->effective_from), "%s", a->effective_from);
+	s = MDG_STORE_OK;
+out:
+	tx_rollback(q);
+	return s;
+}
+
+static enum mdg_store_status
+sq_crl_lookup(void *cls, const unsigned char *issuer, size_t issuer_len,
+	      const unsigned char *serial, size_t serial_len, int *revoked)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *st = q->st[ST_CRL_LOOKUP];
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	int rc;
+
+	if (bind_blob(st, 1, issuer, issuer_len) != SQLITE_OK ||
+	    bind_blob(st, 2, serial, serial_len) != SQLITE_OK)
+		goto out;
+	rc = first_step(st);
+	if (rc == SQLITE_ROW)
+		*revoked = 1;
+	else if (rc == SQLITE_DONE)
+		*revoked = 0;
+	else
+		goto out;
+	s = MDG_STORE_OK;
+out:
+	done(st);
+	return s;
+}
+
+static int
+bind_dp(sqlite3_stmt *st, int i, const unsigned char *dp, size_t dp_len)
+{
+	if (dp == NULL)
+		return sqlite3_bind_null(st, i);
+	return bind_blob(st, i, dp, dp_len);
+}
+
+/* Steps ST_CRL_SCOPE (bound by the caller) and reads its row. With sha256
+ * non-NULL also returns the held CRL's SHA-256. */
+static enum mdg_store_status
+read_scope(struct sq *q, struct mdg_crl_scope *out, unsigned char *sha256)
+{
+	sqlite3_stmt *st = q->st[ST_CRL_SCOPE];
+	int rc = first_step(st), n;
+
+	if (rc == SQLITE_DONE)
+		return MDG_STORE_NOT_FOUND;
+	if (rc != SQLITE_ROW)
+		return MDG_STORE_ERROR;
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	n = sqlite3_column_bytes(st, 1);
+	if (n < 0 || (size_t)n > sizeof(out->number))
+		return MDG_STORE_ERROR;
+	if (n > 0)
+		memcpy(out->number, sqlite3_column_blob(st, 1), (size_t)n);
+	out->number_len = (size_t)n;
+	out->this_update = (time_t)sqlite3_column_int64(st, 2);
+	out->next_update = (time_t)sqlite3_column_int64(st, 3);
+	out->imported_at = (time_t)sqlite3_column_int64(st, 4);
+	out->entries = sqlite3_column_int64(st, 5);
+	if (sha256 != NULL) {
+		if (sqlite3_column_bytes(st, 6) != 32)
+			return MDG_STORE_ERROR;
+		memcpy(sha256, sqlite3_column_blob(st, 6), 32);
+	}
+	return MDG_STORE_OK;
+}
+
+static enum mdg_store_status
+sq_crl_scope(void *cls, const unsigned char *issuer, size_t issuer_len,
+	     const unsigned char *dp, size_t dp_len, struct mdg_crl_scope *out)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *st = q->st[ST_CRL_SCOPE];
+	enum mdg_store_status s = MDG_STORE_ERROR;
+
+	if (bind_blob(st, 1, issuer, issuer_len) == SQLITE_OK &&
+	    bind_dp(st, 2, dp, dp_len) == SQLITE_OK)
+		s = read_scope(q, out, NULL);
+	done(st);
+	return s;
+}
+
+static enum mdg_store_status
+sq_list_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s), void *arg)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *st = q->st[ST_CRL_LIST];
+	struct mdg_crl_scope sc;
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	int rc, n;
+
+	for (rc = first_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+		memset(&sc, 0, sizeof(sc));
+		sc.id = sqlite3_column_int64(st, 0);
+		sc.issuer_der = sqlite3_column_blob(st, 1);
+		sc.issuer_len = (size_t)sqlite3_column_bytes(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			sc.dp_der = sqlite3_column_blob(st, 2);
+			sc.dp_len = (size_t)sqlite3_column_bytes(st, 2);
+			if (sc.dp_der == NULL)
+				sc.dp_der = empty_blob;
+		}
+		n = sqlite3_column_bytes(st, 3);
+		if (n < 0 || (size_t)n > sizeof(sc.number))
+			goto out;
+		if (n > 0)
+			memcpy(sc.number, sqlite3_column_blob(st, 3), (size_t)n);
+		sc.number_len = (size_t)n;
+		sc.this_update = (time_t)sqlite3_column_int64(st, 4);
+		sc.next_update = (time_t)sqlite3_column_int64(st, 5);
+		sc.imported_at = (time_t)sqlite3_column_int64(st, 6);
+		sc.entries = sqlite3_column_int64(st, 7);
+		if (fn(arg, &sc) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		s = MDG_STORE_OK;
+out:
+	done(st);
+	return s;
+}
+
+/* Numbers are magnitudes without leading zeros: longer is larger. */
+static int
+number_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	while (alen > 0 && *a == 0) {
+		a++;
+		alen--;
+	}
+	while (blen > 0 && *b == 0) {
+		b++;
+		blen--;
+	}
+	if (alen != blen)
+		return alen < blen ? -1 : 1;
+	return alen ? memcmp(a, b, alen) : 0;
+}
+
+static void
+number_text(const unsigned char *n, size_t len, char *out, size_t outlen)
+{
+	BIGNUM *bn = BN_bin2bn(n, (int)len, NULL);
+	char *s = bn != NULL ? BN_bn2dec(bn) : NULL;
+
+	snprintf(out, outlen, "%s", s != NULL ? s : "?");
+	OPENSSL_free(s);
+	BN_free(bn);
+}
+
+static void
+der_name_text(const unsigned char *der, size_t len, char *out, size_t outlen)
+{
+	const unsigned char *p = der;
+	X509_NAME *name = len <= LONG_MAX ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
+	BIO *b = NULL;
+	char *s;
+	long n;
+
+	snprintf(out, outlen, "(unprintable name)");
+	if (name == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
+	    (n = BIO_get_mem_data(b, &s)) >= 0)
+		snprintf(out, outlen, "%.*s", n > INT_MAX ? INT_MAX : (int)n, s);
+out:
+	BIO_free(b);
+	X509_NAME_free(name);
+}
+
+static void
+scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
+{
+	char iss[512], dp[512];
+
+	der_name_text(c->issuer_der, c->issuer_len, iss, sizeof(iss));
+	if (c->dp_der == NULL) {
+		snprintf(out, outlen, "%s (full CRL)", iss);
+		return;
+	}
+	der_name_text(c->dp_der, c->dp_len, dp, sizeof(dp));
+	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
+}
+
+static enum mdg_store_status
+sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
+	      enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *st;
+	struct mdg_crl_scope held;
+	unsigned char held_sha[32];
+	char scope[1100], nnew[64], nheld[64];
+	enum mdg_store_status s = MDG_STORE_ERROR, f;
+	int64_t id, count = 0;
+	size_t i;
+	int cmp, rc;
+
+	snprintf(msg, msglen, "database error");
+	if (c->issuer_der == NULL || c->issuer_len == 0 || c->number_len > MDG_CRLNUM_MAX ||
+	    (c->n_entries > 0 && c->entries == NULL)) {
+		snprintf(msg, msglen, "invalid CRL import (internal error)");
+		return MDG_STORE_ERROR;
+	}
+	if (tx_begin(q) == -1)
+		goto out;
+
+	st = q->st[ST_CRL_SCOPE];
+	if (bind_blob(st, 1, c->issuer_der, c->issuer_len) != SQLITE_OK ||
+	    bind_dp(st, 2, c->dp_der, c->dp_len) != SQLITE_OK)
+		f = MDG_STORE_ERROR;
+	else
+		f = read_scope(q, &held, held_sha);
+	done(st);
+	if (f == MDG_STORE_ERROR)
+		goto out;
+
+	if (f == MDG_STORE_OK) {
+		cmp = number_cmp(c->number, c->number_len, held.number, held.number_len);
+		if (cmp == 0 && memcmp(c->sha256, held_sha, 32) == 0) {
+			*outcome = MDG_CRL_UNCHANGED;
+			snprintf(msg, msglen, "unchanged");
+			s = MDG_STORE_OK;
+			goto out;
+		}
+		if (cmp <= 0) {
+			scope_text(c, scope, sizeof(scope));
+			number_text(c->number, c->number_len, nnew, sizeof(nnew));
+			number_text(held.number, held.number_len, nheld, sizeof(nheld));
+			if (cmp == 0)
+				snprintf(msg, msglen, "CRL number %s is already held for %s with "
+					 "different contents: refused", nnew, scope);
+			else
+				snprintf(msg, msglen, "CRL number %s is not newer than %s held for %s: "
+					 "refused", nnew, nheld, scope);
+			s = MDG_STORE_REFUSED;
+			goto out;
+		}
+		id = held.id;
+		st = q->st[ST_CRL_DEL_ENTRIES];
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		done(st);
+		if (rc != SQLITE_DONE)
+			goto out;
+	} else {
+		st = q->st[ST_CRL_INSERT];
+		if (bind_blob(st, 1, c->issuer_der, c->issuer_len) != SQLITE_OK ||
+		    bind_dp(st, 2, c->dp_der, c->dp_len) != SQLITE_OK ||
+		    bind_blob(st, 3, c->number, c->number_len) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->this_update) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 5, (sqlite3_int64)c->next_update) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 6, (sqlite3_int64)now) != SQLITE_OK ||
+		    bind_blob(st, 7, c->sha256, 32) != SQLITE_OK)
+			rc = SQLITE_ERROR;
+		else
+			rc = sqlite3_step(st);
+		done(st);
+		if (rc != SQLITE_DONE)
+			goto out;
+		id = sqlite3_last_insert_rowid(q->db);
+	}
+
+	st = q->st[ST_CRL_INSERT_ENTRY];
+	sqlite3_bind_int64(st, 1, id);
+	for (i = 0; i < c->n_entries; i++) {
+		const struct mdg_crl_entry *e = &c->entries[i];
+
+		if (e->serial_len > MDG_SERIAL_MAX ||
+		    bind_blob(st, 2, e->serial, e->serial_len) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, (sqlite3_int64)e->revoked_at) != SQLITE_OK ||
+		    (e->reason >= 0 ? sqlite3_bind_int(st, 4, e->reason)
+				    : sqlite3_bind_null(st, 4)) != SQLITE_OK) {
+			done(st);
+			goto out;
+		}
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			done(st);
+			goto out;
+		}
+		/* A serial listed twice is kept once. */
+		count += sqlite3_changes(q->db);
+	}
+	done(st);
+
+	st = q->st[ST_CRL_UPDATE];
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    bind_blob(st, 2, c->number, c->number_len) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)c->this_update) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->next_update) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 5, (sqlite3_int64)now) != SQLITE_OK ||
+	    bind_blob(st, 6, c->sha256, 32) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 7, count) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = sqlite3_step(st);
+	done(st);
+	if (rc != SQLITE_DONE || sqlite3_changes(q->db) != 1)
+		goto out;
+	if (tx_commit(q) == -1)
+		goto out;
+	*outcome = MDG_CRL_IMPORTED;
+	snprintf(msg, msglen, "imported");
+	s = MDG_STORE_OK;
+out:
+	if (s == MDG_STORE_ERROR)
+		snprintf(msg, msglen, "database error: %s", sqlite3_errmsg(q->db));
+	tx_rollback(q);
+	return s;
+}
+
+static enum mdg_store_status
+sq_ping(void *cls)
+{
+	struct sq *q = cls;
+	int rc = first_step(q->st[ST_PING]);
+
+	done(q->st[ST_PING]);
+	return rc == SQLITE_ROW ? MDG_STORE_OK : MDG_STORE_ERROR;
+}
+
+static void
+sq_close(void *cls)
+{
+	struct sq *q = cls;
+	int i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const struct mdg_store_ops sqlite_ops = {
+	.find_acceptance = sq_find_acceptance,
+	.insert_acceptance = sq_insert_acceptance,
+	.crl_lookup = sq_crl_lookup,
+	.crl_scope = sq_crl_scope,
+	.list_crls = sq_list_crls,
+	.crl_import = sq_crl_import,
+	.ping = sq_ping,
+	.close = sq_close,
+};
+
+/* Runs a statement without parameters that may return one row, which is
+ * ignored except for an integer in *val (if non-NULL). */
+static int
+exec_int(sqlite3 *db, const char *sql, int *val)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	rc = first_step(st);
+	if (rc == SQLITE_ROW && val != NULL)
+		*val = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+set_pragmas(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int ok;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+	    first_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "database %s: cannot set WAL mode: %s", path, sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	mode = sqlite3_column_text(st, 0);
+	ok = mode != NULL && sqlite3_stricmp((const char *)mode, "wal") == 0;
+	sqlite3_finalize(st);
+	if (!ok) {
+		snprintf(err, errlen, "database %s: cannot set WAL mode (is it on a network file "
+			 "system?)", path);
+		return -1;
+	}
+	if (exec_int(db, "PRAGMA synchronous = FULL", NULL) == -1 ||
+	    exec_int(db, "PRAGMA foreign_keys = ON", NULL) == -1) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+read_version(sqlite3 *db, const char *path, int *v, char *err, size_t errlen)
+{
+	if (exec_int(db, "PRAGMA user_version", v) == -1) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+mdg_store_sqlite_open(struct mdg_store *stp, const char *path, char *err, size_t errlen)
+{
+	struct sq *q = NULL;
+	int i, v = 0, want = mdg_schema_n_migrations, rc = -1;
+
+	stp->ops = NULL;
+	stp->cls = NULL;
+	if (access(path, F_OK) == -1) {
+		snprintf(err, errlen, "database %s: %s: run madoguchi-admin db init", path,
+			 strerror(errno));
+		return -1;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path,
+			 q->db != NULL ? sqlite3_errmsg(q->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, BUSY_TIMEOUT_MS);
+	if (read_version(q->db, path, &v, err, errlen) == -1)
+		goto out;
+	if (v == 0) {
+		snprintf(err, errlen, "database %s is not initialised: run madoguchi-admin db init",
+			 path);
+		goto out;
+	}
+	if (v < want) {
+		snprintf(err, errlen, "database %s at schema version %d, this build expects %d: run "
+			 "madoguchi-admin db migrate", path, v, want);
+		goto out;
+	}
+	if (v > want) {
+		snprintf(err, errlen, "database %s at schema version %d, this build expects %d: the "
+			 "database is newer than this program (upgrade madoguchi)", path, v, want);
+		goto out;
+	}
+	if (set_pragmas(q->db, path, err, errlen) == -1)
+		goto out;
+	for (i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "database %s: preparing statement %d: %s", path, i,
+				 sqlite3_errmsg(q->db));
+			goto out;
+		}
+	}
+	stp->ops = &sqlite_ops;
+	stp->cls = q;
+	q = NULL;
+	rc = 0;
+out:
+	sq_close(q);
+	return rc;
+}
+
+int
+mdg_store_sqlite_migrate(const char *path, int *from, int *to, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	char sql[64];
+	int fd, v = 0, cur, want = mdg_schema_n_migrations, rc = -1, intx = 0;
+
+	*from = *to = 0;
+	/* The database holds personal data: create it 0600 (SQLite gives its
+	 * -wal and -shm files the same mode). */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path,
+			 db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (read_version(db, path, &v, err, errlen) == -1)
+		goto out;
+	*from = *to = v;
+	if (v > want) {
+		snprintf(err, errlen, "database %s at schema version %d, this build only knows up to "
+			 "%d: upgrade madoguchi", path, v, want);
+		goto out;
+	}
+	if (set_pragmas(db, path, err, errlen) == -1)
+		goto out;
+	for (cur = v + 1; cur <= want; cur++) {
+		if (exec_int(db, "BEGIN IMMEDIATE", NULL) == -1) {
+			snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+			goto out;
+		}
+		intx = 1;
+		/* Another migrate may have run meanwhile: re-read under the lock. */
+		if (read_version(db, path, &v, err, errlen) == -1)
+			goto out;
+		if (v < cur) {
+			if (sqlite3_exec(db, mdg_schema_migrations[cur - 1], NULL, NULL, NULL) !=
+			    SQLITE_OK) {
+				snprintf(err, errlen, "database %s: migration %d failed: %s", path, cur,
+					 sqlite3_errmsg(db));
+				goto out;
+			}
+			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", cur);
+			if (exec_int(db, sql, NULL) == -1) {
+				snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));
+				goto out;
+			}
+		}
+		if (exec_int(db, "COMMIT", NULL) == -1) {
+			snprintf(err, errlen, "database %s: commit of migration %d failed: %s", path,
+				 cur, sqlite3_errmsg(db));
+			goto out;
+		}
+		intx = 0;
+		*to = cur;
+	}
+	rc = 0;
+out:
+	if (intx && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,817 @@
+"""Shared fixture for the end-to-end tests: a fresh test PKI, a config, an
+initialised database with the fresh CRLs imported, and the real madoguchid on
+a random loopback port.  Stdlib only.  Every wait is bounded.
+
+Environment: MDG_DAEMON, MDG_ADMIN, MDG_MKPKI (paths to the binaries),
+MDG_SOURCE_ROOT.  MDG_E2E_KEEP=1 keeps the temporary directories.
+"""
+
+import atexit
+import base64
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.environ.get('MDG_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
+_BUILD = os.environ.get('MDG_BUILD_DIR', '/tmp/build-e2e')
+DAEMON = os.environ.get('MDG_DAEMON', os.path.join(_BUILD, 'server', 'madoguchid'))
+ADMIN = os.environ.get('MDG_ADMIN', os.path.join(_BUILD, 'server', 'madoguchi-admin'))
+MKPKI = os.environ.get('MDG_MKPKI', os.path.join(_BUILD, 'tests', 'pki', 'mkpki'))
+KEEP = os.environ.get('MDG_E2E_KEEP') == '1'
+
+JST = datetime.timezone(datetime.timedelta(hours=9))
+ENDPOINT = {'revocation': '/v1/revocations', 'validity-check': '/v1/validity-checks'}
+PROCEDURES = ('validity-check', 'revocation')
+REASONS = ('unspecified', 'keyCompromise', 'affiliationChanged', 'superseded',
+           'cessationOfOperation')
+# CRLs imported by the default fixture (fresh ones plus the stale partition).
+DEFAULT_CRLS = ('jlis-full', 'jlis-dp-chiyoda', 'jlis-dp-stale', 'pref-tokyo-dp-shinjuku')
+FRESH_CRLS = ('jlis-full', 'jlis-dp-chiyoda', 'pref-tokyo-dp-shinjuku')
+
+RFC3339_RE = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+09:00$')
+WAREKI_RE = re.compile(r'^(明治|大正|昭和|平成|令和)(元|\d+)年\d\d月\d\d日$')
+RECEIPT_RE = re.compile(r'^([0-9a-fA-F]{32}|[A-Za-z2-7]{26}=*)$')
+
+# DESIGN.md "Results": the Japanese titles, normative, byte for byte.
+# (revocation title, validity-check title)
+TITLES_JA = {
+    'accepted': ('オンライン失効申請の受理通知', None),
+    'valid': (None, 'オンライン有効性確認結果通知:有効'),
+    'revoked': ('失効済電子証明書に対する失効申請', 'オンライン有効性確認結果通知:失効済み'),
+    'revocationAccepted': ('同一の電子証明書に対する二重の失効申請',
+                           'オンライン有効性確認結果通知:オンライン失効受理済み'),
+    'expired': ('有効期限切れの電子証明書に対する失効申請',
+                '有効期限切れの電子証明書に対する有効性確認'),
+    'notYetValid': (None, '有効期間開始前の電子証明書に対する有効性確認'),
+    'issuerMismatch': ('電子証明書の有効性確認のエラー',
+                       'オンライン有効性確認結果通知:有効性確認のエラー'),
+    'badCertificateSignature': ('電子証明書の検証エラー', '電子証明書の検証エラー'),
+    'badRequestSignature': ('失効申請書の検証エラー', '有効性確認申請書の検証エラー'),
+    'malformed': ('受信データの形式エラー', '受信データの形式エラー'),
+    'badNonce': ('申請の受付期限切れ', '申請の受付期限切れ'),
+    'busy': ('オンライン窓口サービスの混雑', 'オンライン窓口サービスの混雑'),
+    'serviceError': ('オンライン窓口サービスのエラー', 'オンライン窓口サービスのエラー'),
+}
+
+
+def title_ja(result, procedure):
+    rev, val = TITLES_JA[result]
+    if procedure == 'revocation':
+        return rev
+    if procedure == 'validity-check':
+        return val
+    # no endpoint: only results whose title does not depend on it
+    return rev if rev == val else None
+
+
+def expected_statuses(result, procedure):
+    """DESIGN.md "Results": HTTP status per result and procedure."""
+    rev = procedure == 'revocation'
+    return {
+        'accepted': {201},
+        'valid': {200},
+        'revoked': {409} if rev else {200},
+        'revocationAccepted': {409} if rev else {200},
+        'expired': {422} if rev else {200},
+        'notYetValid': {200},
+        'issuerMismatch': {422},
+        'badCertificateSignature': {422},
+        'badRequestSignature': {422},
+        'malformed': {400, 413, 415, 404, 405},
+        'badNonce': {400},
+        'busy': {503},
+        'serviceError': {500, 503},
+    }[result]
+
+
+# ---------------------------------------------------------------- processes
+
+_tmpdirs = []
+_procs = []
+
+
+def _cleanup():
+    for p in _procs:
+        if p.poll() is None:
+            try:
+                p.kill()
+                p.wait(timeout=5)
+            except Exception:
+                pass
+    if not KEEP:
+        for d in _tmpdirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def make_tmpdir(prefix='mdg-e2e-'):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _tmpdirs.append(d)
+    return d
+
+
+def run(cmd, timeout=60, check=False, input=None, cwd=None):
+    """Runs a command, captures output; returns CompletedProcess."""
+    cp = subprocess.run([str(c) for c in cmd], input=input, capture_output=True,
+                        timeout=timeout, cwd=cwd)
+    if check and cp.returncode != 0:
+        raise RuntimeError('%s exited %d\nstdout: %s\nstderr: %s' % (
+            ' '.join(str(c) for c in cmd), cp.returncode,
+            cp.stdout.decode('utf-8', 'replace'), cp.stderr.decode('utf-8', 'replace')))
+    return cp
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def sqlite(db, sql):
+    """Runs SQL with the sqlite3 CLI; returns stdout text (raises on error)."""
+    cp = run(['sqlite3', '-cmd', '.timeout 5000', db, sql], check=True)
+    return cp.stdout.decode().strip()
+
+
+# ---------------------------------------------------------------- the PKI
+
+def rdn_list(s):
+    """An RFC 4514 string as a comparable list of (TYPE, value)."""
+    if s is None:
+        return None
+    parts, cur, esc = [], '', False
+    for ch in s:
+        if esc:
+            cur += '\\' + ch
+            esc = False
+        elif ch == '\\':
+            esc = True
+        elif ch in ',+':
+            parts.append(cur)
+            cur = ''
+        else:
+            cur += ch
+    parts.append(cur)
+    out = []
+    for p in parts:
+        k, _, v = p.strip().partition('=')
+        out.append((k.strip().upper(), v.strip()))
+    return out
+
+
+def same_dn(a, b):
+    return rdn_list(a) == rdn_list(b)
+
+
+def city_of(dp):
+    """The CITY of a distribution point 'C=JP,...,CN=<City> CRLDP'."""
+    for k, v in rdn_list(dp):
+        if k == 'CN' and v.endswith(' CRLDP'):
+            return v[:-len(' CRLDP')]
+    raise ValueError('no city in %r' % dp)
+
+
+class PKI:
+    def __init__(self, root):
+        self.root = root
+        self.dir = os.path.join(root, 'pki')
+        t0 = time.time()
+        run([MKPKI, 'gen', self.dir], timeout=120, check=True, cwd=root)
+        self.gen_seconds = time.time() - t0
+        with open(os.path.join(self.dir, 'manifest.json'), encoding='utf-8') as f:
+            self.manifest = json.load(f)
+        self.holders = self.manifest['holders']
+        self.crls = self.manifest['crls']
+        for h in self.holders.values():
+            h['cert'] = self._path(h['cert'])
+            h['key'] = self._path(h['key'])
+        for c in self.crls.values():
+            if c.get('der'):
+                c['der'] = self._path(c['der'])
+        self._dates = {}
+        self._n = 0
+
+    def _path(self, p):
+        if os.path.isabs(p):
+            return p
+        for base in (self.dir, self.root):
+            q = os.path.join(base, p)
+            if os.path.exists(q):
+                return q
+        return os.path.join(self.dir, p)
+
+    @property
+    def anchors(self):
+        return os.path.join(self.dir, 'anchors')
+
+    def holder(self, name):
+        return self.holders[name]
+
+    def crl_file(self, name, pem=False):
+        if pem:
+            return os.path.join(self.dir, 'crls', name + '.crl.pem')
+        c = self.crls.get(name)
+        if c and c.get('der'):
+            return c['der']
+        return os.path.join(self.dir, 'crls', name + '.crl.der')
+
+    def ca_cert(self, name):
+        return os.path.join(self.dir, 'ca', name + '.cert.pem')
+
+    def ca_key(self, name):
+        return os.path.join(self.dir, 'ca', name + '.key.pem')
+
+    def make_crl(self, ca, number, dp=None, revoke=(), this_update_hours=None,
+                 next_update_hours=None, pem=False):
+        """`mkpki crl`; returns the new file's path."""
+        self._n += 1
+        out = os.path.join(self.root, 'extra-%d-%s-%d.crl.%s' % (
+            self._n, ca, number, 'pem' if pem else 'der'))
+        cmd = [MKPKI, 'crl', self.dir, '--ca', ca, '--number', str(number)]
+        if dp is not None:
+            cmd += ['--dp', dp]
+        if this_update_hours is not None:
+            cmd += ['--this-update-hours', str(this_update_hours)]
+        if next_update_hours is not None:
+            cmd += ['--next-update-hours', str(next_update_hours)]
+        for r in revoke:
+            cmd += ['--revoke', r]
+        if pem:
+            cmd += ['--pem']
+        cmd += ['--out', out]
+        run(cmd, check=True)
+        return out
+
+    def cert_dates(self, cert):
+        """(notBefore, notAfter) of a PEM certificate as aware datetimes."""
+        if cert not in self._dates:
+            cp = run(['openssl', 'x509', '-in', cert, '-noout', '-startdate', '-enddate'],
+                     check=True)
+            vals = {}
+            for line in cp.stdout.decode().splitlines():
+                k, _, v = line.partition('=')
+                vals[k.strip()] = datetime.datetime.strptime(
+                    v.strip(), '%b %d %H:%M:%S %Y GMT').replace(tzinfo=datetime.timezone.utc)
+            self._dates[cert] = (vals['notBefore'], vals['notAfter'])
+        return self._dates[cert]
+
+    def personal_strings(self):
+        """Every name, address and birth date of the manifest, raw and
+        JSON-escaped, for the no-personal-data-in-logs check."""
+        out = set()
+        for h in self.holders.values():
+            a = h.get('applicant') or {}
+            for k in ('name', 'address', 'birthDate'):
+                v = a.get(k)
+                if v:
+                    out.add(v)
+                    out.add(json.dumps(v)[1:-1])
+        return out
+
+
+_shared_pki = None
+
+
+def shared_pki():
+    """One PKI per test process (generated on first use)."""
+    global _shared_pki
+    if _shared_pki is None:
+        _shared_pki = PKI(make_tmpdir('mdg-e2e-pki-'))
+    return _shared_pki
+
+
+# ---------------------------------------------------------------- requests
+
+class Answer:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers    # dict, lower-case names
+        self.body = body
+        try:
+            self.json = json.loads(body.decode('utf-8'))
+        except Exception:
+            self.json = None
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def result(self):
+        return self.json.get('result') if isinstance(self.json, dict) else None
+
+    def __repr__(self):
+        return 'HTTP %d %s %s' % (self.status, self.headers.get('content-type'),
+                                  self.body[:600].decode('utf-8', 'replace'))
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=30):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        hdrs = {}
+        for k, v in r.getheaders():
+            k = k.lower()
+            hdrs[k] = hdrs[k] + ', ' + v if k in hdrs else v
+        return Answer(r.status, hdrs, data)
+    finally:
+        conn.close()
+
+
+def parse_raw_response(data):
+    head, sep, body = data.partition(b'\r\n\r\n')
+    if not sep:
+        raise AssertionError('no complete HTTP response: %r' % data[:300])
+    lines = head.decode('latin-1').split('\r\n')
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(':')
+        hdrs[k.strip().lower()] = v.strip()
+    if 'content-length' in hdrs:
+        body = body[:int(hdrs['content-length'])]
+    elif hdrs.get('transfer-encoding', '').lower() == 'chunked':
+        out, rest = b'', body
+        while rest:
+            size_line, _, rest = rest.partition(b'\r\n')
+            n = int(size_line.split(b';')[0], 16)
+            if n == 0:
+                break
+            out += rest[:n]
+            rest = rest[n + 2:]
+        body = out
+    return Answer(status, hdrs, body)
+
+
+def recv_response(sock, timeout=15):
+    """Reads one HTTP response from a raw socket (bounded)."""
+    sock.settimeout(timeout)
+    data = b''
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+        head, sep, body = data.partition(b'\r\n\r\n')
+        if sep:
+            m = re.search(rb'(?im)^content-length:\s*(\d+)', head)
+            if m and len(body) >= int(m.group(1)):
+                break
+    return parse_raw_response(data)
+
+
+def raw_exchange(port, data, timeout=15):
+    """Sends raw bytes (tolerating the server closing early) and reads the
+    response."""
+    s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return recv_response(s, timeout)
+    finally:
+        s.close()
+
+
+def make_form(procedure, applicant, nonce, reason=None):
+    form = {'procedure': procedure, 'applicant': applicant, 'nonce': nonce}
+    if reason is not None:
+        form['reason'] = reason
+    return json.dumps(form, ensure_ascii=False).encode('utf-8')
+
+
+_sign_dir = None
+
+
+def sign(form_bytes, cert, key, extra_args=(), md='sha256', outform='DER',
+         nodetach=True, signers=None):
+    """`openssl cms -sign`; returns the output bytes.  signers: optional list
+    of (cert, key) to sign with instead of one."""
+    global _sign_dir
+    if _sign_dir is None:
+        _sign_dir = make_tmpdir('mdg-e2e-sign-')
+    fd, path = tempfile.mkstemp(dir=_sign_dir, suffix='.json')
+    with os.fdopen(fd, 'wb') as f:
+        f.write(form_bytes)
+    cmd = ['openssl', 'cms', '-sign', '-binary', '-outform', outform]
+    if nodetach:
+        cmd.append('-nodetach')
+    for c, k in (signers or [(cert, key)]):
+        cmd += ['-signer', c, '-inkey', k]
+    if md and '-md' not in extra_args:
+        cmd += ['-md', md]
+    cmd += list(extra_args)
+    cmd += ['-in', path]
+    try:
+        cp = run(cmd, check=True)
+    finally:
+        os.unlink(path)
+    return cp.stdout
+
+
+# ---------------------------------------------------------------- DER bits
+
+def der_header(buf, off):
+    """(tag, header length, content length) at off; raises on indefinite."""
+    tag = buf[off]
+    n = buf[off + 1]
+    if n < 0x80:
+        return tag, 2, n
+    k = n & 0x7f
+    if k == 0:
+        raise ValueError('indefinite length')
+    return tag, 2 + k, int.from_bytes(buf[off + 2:off + 2 + k], 'big')
+
+
+def der_children(content):
+    out, off = [], 0
+    while off < len(content):
+        tag, hl, ln = der_header(content, off)
+        out.append((tag, content[off:off + hl + ln]))
+        off += hl + ln
+    return out
+
+
+def der_content(tlv):
+    _, hl, ln = der_header(tlv, 0)
+    return tlv[hl:hl + ln]
+
+
+def der_len(n):
+    if n < 0x80:
+        return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, 'big')
+    return bytes([0x80 | len(b)]) + b
+
+
+def der_tlv(tag, content):
+    return bytes([tag]) + der_len(len(content)) + content
+
+
+def cms_insert_crls(cms_der, crl_der):
+    """Adds `crls [1] IMPLICIT` holding crl_der to a SignedData ContentInfo."""
+    ci = der_children(der_content(cms_der))
+    oid, explicit = ci[0][1], ci[1][1]
+    sd = der_content(der_content(explicit))
+    kids = [t for _, t in der_children(sd)]
+    kids.insert(len(kids) - 1, der_tlv(0xA1, crl_der))
+    sd_new = der_tlv(0x30, b''.join(kids))
+    return der_tlv(0x30, oid + der_tlv(0xA0, sd_new))
+
+
+def pem_to_der(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    if b'-----BEGIN' not in data:
+        return data
+    b64 = b''.join(l for l in data.splitlines() if l and not l.startswith(b'-----'))
+    return base64.b64decode(b64)
+
+
+# ---------------------------------------------------------------- time
+
+def parse_time(s):
+    return datetime.datetime.fromisoformat(s)
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def wareki(d):
+    """The contract's wareki string of a Gregorian date (after 1873)."""
+    eras = [(datetime.date(2019, 5, 1), '令和'), (datetime.date(1989, 1, 8), '平成'),
+            (datetime.date(1926, 12, 25), '昭和'), (datetime.date(1912, 7, 30), '大正'),
+            (datetime.date(1868, 10, 23), '明治')]
+    for start, name in eras:
+        if d >= start:
+            y = d.year - start.year + 1
+            return '%s%s年%02d月%02d日' % (name, '元' if y == 1 else str(y), d.month, d.day)
+    raise ValueError(d)
+
+
+def expected_effective_from(accepted_at, issue_hour=0, issue_minute=0, cutoff=3600):
+    """The first crl_issue_time (JST) at least crl_cutoff after accepted_at."""
+    t = (accepted_at + datetime.timedelta(seconds=cutoff)).astimezone(JST)
+    cand = t.replace(hour=issue_hour, minute=issue_minute, second=0, microsecond=0)
+    if cand < t:
+        cand += datetime.timedelta(days=1)
+    return cand
+
+
+def b64url_decode(s):
+    return base64.urlsafe_b64decode(s + '=' * (-len(s) % 4))
+
+
+def b64url_encode(b):
+    return base64.urlsafe_b64encode(b).decode().rstrip('=')
+
+
+# ---------------------------------------------------------------- the daemon
+
+class Daemon:
+    """A config, a database and a madoguchid process."""
+
+    def __init__(self, pki, name='d', server=None, pki_opts=None, store=None,
+                 admin=None, crls=DEFAULT_CRLS, init_db=True, nonce_key=None,
+                 database=None, workdir=None, extra_text=''):
+        self.pki = pki
+        self.dir = workdir or make_tmpdir('mdg-e2e-%s-' % name)
+        self.name = name
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.db = database or os.path.join(self.dir, 'm.db')
+        self.nonce_key = nonce_key or os.path.join(self.dir, 'nonce.key')
+        self.config = os.path.join(self.dir, 'madoguchi.conf')
+        self.stderr_path = os.path.join(self.dir, 'stderr.log')
+        self.stdout_path = os.path.join(self.dir, 'stdout.log')
+        self.sections = {
+            'server': {'listen': '127.0.0.1', 'port': str(self.port), 'threads': '2',
+                       'max_inflight': '256', 'max_body': '65536'},
+            'pki': {'anchors': pki.anchors, 'nonce_key_file': self.nonce_key},
+            'store': {'database': self.db},
+            'admin': {'listen': '127.0.0.1', 'port': str(self.admin_port)},
+        }
+        for sec, over in (('server', server), ('pki', pki_opts), ('store', store),
+                          ('admin', admin)):
+            for k, v in (over or {}).items():
+                if v is None:
+                    self.sections[sec].pop(k, None)
+                else:
+                    self.sections[sec][k] = str(v)
+        self.write_config(extra_text)
+        self.proc = None
+        if init_db:
+            self.admin_ok('db', 'init')
+            if crls:
+                self.admin_ok('crl', 'import', *[pki.crl_file(c) for c in crls])
+
+    def write_config(self, extra_text=''):
+        with open(self.config, 'w', encoding='utf-8') as f:
+            for sec, kv in self.sections.items():
+                f.write('[%s]\n' % sec)
+                for k, v in kv.items():
+                    f.write('%s = %s\n' % (k, v))
+                f.write('\n')
+            f.write(extra_text)
+
+    def admin(self, *args, timeout=60):
+        return run([ADMIN, '--config', self.config] + list(args), timeout=timeout)
+
+    def admin_ok(self, *args):
+        cp = self.admin(*args)
+        if cp.returncode != 0:
+            raise RuntimeError('madoguchi-admin %s exited %d: %s %s' % (
+                ' '.join(args), cp.returncode, cp.stdout.decode('utf-8', 'replace'),
+                cp.stderr.decode('utf-8', 'replace')))
+        return cp
+
+    # -- process
+
+    def spawn(self, *extra):
+        self._err = open(self.stderr_path, 'ab')
+        self._out = open(self.stdout_path, 'ab')
+        self.proc = subprocess.Popen([DAEMON, '--config', self.config] + list(extra),
+                                     stdout=self._out, stderr=self._err,
+                                     stdin=subprocess.DEVNULL)
+        _procs.append(self.proc)
+        return self.proc
+
+    def start(self, timeout=10):
+        self.spawn()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('madoguchid exited %d at start: %s' % (
+                    self.proc.returncode, self.stderr_text()[-3000:]))
+            try:
+                a = http_request(self.port, 'GET', '/healthz', timeout=2)
+                if a.status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError('madoguchid not healthy within %ds: %s' % (
+            timeout, self.stderr_text()[-3000:]))
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def terminate(self, timeout=10):
+        """SIGTERM; returns the exit status (None if it did not stop)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        finally:
+            for f in (self._err, self._out):
+                f.close()
+        return rc
+
+    def stop_and_check(self):
+        """SIGTERM, expect exit 0 within a few seconds, then check stderr:
+        JSON lines and no personal data from the manifest."""
+        if self.proc is None:
+            return
+        rc = self.terminate(timeout=10)
+        self.proc = None
+        problems = []
+        if rc is None:
+            problems.append('did not exit within 10 s of SIGTERM')
+        elif rc != 0:
+            problems.append('exited %s after SIGTERM' % rc)
+        problems += self.log_problems()
+        if problems:
+            raise AssertionError('madoguchid (%s): %s\nstderr tail:\n%s' % (
+                self.name, '; '.join(problems), self.stderr_text()[-2000:]))
+
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, 'rb') as f:
+                return f.read().decode('utf-8', 'replace')
+        except FileNotFoundError:
+            return ''
+
+    def log_lines(self):
+        out = []
+        for line in self.stderr_text().splitlines():
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    out.append(line)
+        return out
+
+    def log_problems(self):
+        problems = []
+        text = self.stderr_text()
+        bad = [l for l in self.log_lines() if not isinstance(l, dict)]
+        if bad:
+            problems.append('%d stderr line(s) are not JSON objects, e.g. %r' % (len(bad), bad[0][:200]))
+        leaked = sorted(s for s in self.pki.personal_strings() if s in text)
+        if leaked:
+            problems.append('personal data in stderr: %r' % leaked[:3])
+        serials = sorted(h['serial'] for h in self.pki.holders.values()
+                         if len(h['serial']) >= 8 and h['serial'] in text)
+        if serials:
+            problems.append('certificate serials in stderr: %r' % serials[:3])
+        return problems
+
+    # -- HTTP
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        return http_request(self.port, method, path, body, headers, timeout)
+
+    def get(self, path, headers=None):
+        return self.request('GET', path, None, headers)
+
+    def post(self, path, body, content_type='application/pkcs7-mime', headers=None):
+        h = {'Content-Type': content_type} if content_type is not None else {}
+        h.update(headers or {})
+        return self.request('POST', path, body, h)
+
+    def get_nonce(self):
+        a = self.get('/v1/nonce')
+        if a.status != 200 or not isinstance(a.json, dict) or 'nonce' not in a.json:
+            raise AssertionError('GET /v1/nonce: %r' % a)
+        return a.json['nonce']
+
+    def signed(self, holder, procedure, reason=None, nonce=None, applicant=None,
+               form=None, **kw):
+        """A signed request body for a manifest holder."""
+        h = self.pki.holder(holder) if isinstance(holder, str) else holder
+        if form is None:
+            form = make_form(procedure, h['applicant'] if applicant is None else applicant,
+                             nonce or self.get_nonce(), reason)
+        return sign(form, h['cert'], h['key'], **kw)
+
+    def submit(self, holder, procedure, reason=None, nonce=None, applicant=None,
+               headers=None, endpoint=None, form=None, content_type='application/pkcs7-mime',
+               **kw):
+        body = self.signed(holder, procedure, reason, nonce, applicant, form, **kw)
+        return self.post(endpoint or ENDPOINT[procedure], body, content_type, headers)
+
+    def acceptance_count(self):
+        return int(sqlite(self.db, 'SELECT count(*) FROM acceptances;'))
+
+
+# ---------------------------------------------------------------- test base
+
+class DaemonCase(unittest.TestCase):
+    """One daemon per test class (the PKI is shared by the whole file)."""
+    maxDiff = 4000
+    server = None
+    pki_opts = None
+    crls = DEFAULT_CRLS
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = shared_pki()
+        cls.daemon = Daemon(cls.pki, name=cls.__name__, server=cls.server,
+                            pki_opts=cls.pki_opts, crls=cls.crls)
+        cls.daemon.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        d = getattr(cls, 'daemon', None)
+        if d is not None:
+            d.stop_and_check()
+
+    # -- assertions
+
+    def assertAnswer(self, a, result, procedure, status=None, lang='ja'):
+        """The members every answer has (DESIGN.md "Every answer")."""
+        ctx = '%s %s: %r' % (procedure, result, a)
+        self.assertIsInstance(a.json, dict, ctx)
+        j = a.json
+        self.assertEqual(j.get('result'), result, ctx)
+        if status is not None:
+            self.assertEqual(a.status, status, ctx)
+        self.assertIn(a.status, expected_statuses(result, procedure), ctx)
+        if procedure is not None:
+            self.assertEqual(j.get('procedure'), procedure, ctx)
+        self.assertIsInstance(j.get('requestId'), str, ctx)
+        self.assertTrue(j['requestId'], ctx)
+        self.assertIn('no-store', a.header('cache-control', ''), ctx)
+        ct = a.header('content-type', '').split(';')[0].strip().lower()
+        if a.status >= 400:
+            self.assertEqual(ct, 'application/problem+json', ctx)
+            self.assertEqual(j.get('type'), 'urn:madoguchi:result:' + result, ctx)
+            self.assertEqual(j.get('status'), a.status, ctx)
+        else:
+            self.assertEqual(ct, 'application/json', ctx)
+        i18n = j.get('i18n')
+        self.assertIsInstance(i18n, dict, ctx)
+        for l in ('ja', 'en'):
+            self.assertIsInstance(i18n.get(l), dict, ctx)
+            for k in ('title', 'detail'):
+                self.assertIsInstance(i18n[l].get(k), str, ctx)
+                self.assertTrue(i18n[l][k], ctx)
+        want = title_ja(result, procedure)
+        if want is not None:
+            self.assertEqual(i18n['ja']['title'], want, ctx)
+        self.assertEqual(j.get('title'), i18n[lang]['title'], ctx)
+        self.assertEqual(j.get('detail'), i18n[lang]['detail'], ctx)
+        if a.status == 503:
+            self.assertRegex(a.header('retry-after', ''), r'^\d+$', ctx)
+        return j
+
+    def assertCertificate(self, a, holder):
+        h = self.pki.holder(holder) if isinstance(holder, str) else holder
+        c = a.json.get('certificate')
+        ctx = repr(a)
+        self.assertIsInstance(c, dict, ctx)
+        self.assertEqual(c.get('serial'), h['serial'], ctx)
+        self.assertTrue(same_dn(c.get('issuer'), h['issuer']),
+                        '%r vs manifest %r' % (c.get('issuer'), h['issuer']))
+        nb, na = self.pki.cert_dates(h['cert'])
+        for k, want in (('notBefore', nb), ('notAfter', na)):
+            self.assertRegex(c.get(k, ''), RFC3339_RE, ctx)
+            self.assertEqual(parse_time(c[k]), want, ctx)
+
+    def assertRecentTime(self, s, slack=120, ctx=''):
+        self.assertRegex(s or '', RFC3339_RE, ctx)
+        dt = parse_time(s)
+        self.assertLess(abs((dt - now()).total_seconds()), slack, ctx)
+        return dt
+
+    def assertAccepted(self, a, ctx=''):
+        j = a.json
+        self.assertRegex(j.get('receiptId', ''), RECEIPT_RE, ctx)
+        acc = self.assertRecentTime(j.get('acceptedAt'), ctx=ctx)
+        self.assertRegex(j.get('effectiveFrom', ''), RFC3339_RE, ctx)
+        self.assertEqual(parse_time(j['effectiveFrom']), expected_effective_from(acc), ctx)
+        return j['receiptId'], j['acceptedAt'], j['effectiveFrom']
+
+
+def main():
+    unittest.main(verbosity=2)

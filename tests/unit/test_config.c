@@ -1,0 +1,157 @@
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char path[256];
+
+static void write_conf(const char *text)
+{
+	snprintf(path, sizeof(path), "%s/test_config_%d.conf", getenv("MDG_TEST_TMP") ? getenv("MDG_TEST_TMP") : "/tmp",
+		 (int)getpid());
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(defaults_match_design)
+{
+	struct mdg_config c;
+
+	mdg_config_defaults(&c);
+	ck_assert_str_eq(c.listen, "127.0.0.1");
+	ck_assert_uint_eq(c.port, 8080);
+	ck_assert_uint_eq(c.max_inflight, 256);
+	ck_assert_uint_eq(c.max_body, 65536);
+	ck_assert_uint_eq(c.max_connections, 1024);
+	ck_assert_uint_eq(c.max_connections_per_address, 32);
+	ck_assert_str_eq(c.policies[0], "1.2.392.200149.8.5.1.1.20");
+	ck_assert_int_eq(c.crl_issue_minutes, 0);
+	ck_assert_int_eq(c.crl_issue_offset, 9 * 3600);
+	ck_assert_int_eq(c.crl_cutoff, 3600);
+	ck_assert_int_eq(c.crl_max_age, 3600);
+	ck_assert_int_eq(c.nonce_ttl, 300);
+	ck_assert_uint_eq(c.admin_port, 9090);
+}
+END_TEST
+
+START_TEST(design_example_parses)
+{
+	struct mdg_config c;
+	char err[512];
+
+	write_conf("[server]\nlisten = 127.0.0.1          ; address\nport = 8443\nthreads = 0\n"
+		   "max_inflight = 10   ; beyond this: busy\nmax_body = 65536\ntls_cert =     ; empty\ntls_key =\n"
+		   "trusted_proxies = 127.0.0.1, ::1\n"
+		   "[pki]\nanchors = /etc/madoguchi/anchors\npolicies = 1.2.392.200149.8.5.1.1.20, 1.2.392.200149.8.5.1.0.20\n"
+		   "crl_issue_time = 06:30+09:00\ncrl_cutoff = 2h\ncrl_max_age = 48h\nnonce_key_file = /tmp/k\nnonce_ttl = 300s\n"
+		   "[store]\ndatabase = /tmp/x.db\n[admin]\nlisten = 127.0.0.1\nport = 9091\ntoken_file =\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.port, 8443);
+	ck_assert_uint_eq(c.max_inflight, 10);
+	ck_assert_str_eq(c.tls_cert, "");
+	ck_assert_str_eq(c.trusted_proxies, "127.0.0.1, ::1");
+	ck_assert_uint_eq(c.n_policies, 2);
+	ck_assert_str_eq(c.policies[1], "1.2.392.200149.8.5.1.0.20");
+	ck_assert_int_eq(c.crl_issue_minutes, 6 * 60 + 30);
+	ck_assert_int_eq(c.crl_cutoff, 7200);
+	ck_assert_int_eq(c.crl_max_age, 48 * 3600);
+	ck_assert_str_eq(c.database, "/tmp/x.db");
+	ck_assert_uint_eq(c.admin_port, 9091);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(bad_files_name_the_line)
+{
+	static const char *const bad[] = {
+		"[server]\nport = 80a\n",
+		"[server]\nprot = 80\n",
+		"[nosuch]\nx = 1\n",
+		"[pki]\nnonce_ttl = 5 minutes\n",
+		"[pki]\ncrl_issue_time = 25:00+09:00\n",
+		"[pki]\npolicies = not-an-oid\n",
+		"[server]\nmax_inflight = 0\n",
+		"[server]\ntls_cert = /x\n",
+		"[server\n",
+	};
+	struct mdg_config c;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_conf(bad[i]);
+		mdg_config_defaults(&c);
+		err[0] = '\0';
+		ck_assert_msg(mdg_config_load(&c, path, err, sizeof(err)) == -1, "accepted: %s", bad[i]);
+		ck_assert_msg(strstr(err, path) != NULL, "message lacks the file: %s", err);
+	}
+	unlink(path);
+	ck_assert_int_eq(mdg_config_load(&c, "/nonexistent/madoguchi.conf", err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(durations)
+{
+	long s;
+
+	ck_assert_int_eq(mdg_parse_duration("300s", &s), 0);
+	ck_assert_int_eq(s, 300);
+	ck_assert_int_eq(mdg_parse_duration("1h", &s), 0);
+	ck_assert_int_eq(s, 3600);
+	ck_assert_int_eq(mdg_parse_duration("48h", &s), 0);
+	ck_assert_int_eq(s, 172800);
+	ck_assert_int_eq(mdg_parse_duration("5m", &s), 0);
+	ck_assert_int_eq(s, 300);
+	ck_assert_int_eq(mdg_parse_duration("2d", &s), 0);
+	ck_assert_int_eq(s, 172800);
+	ck_assert_int_eq(mdg_parse_duration("42", &s), 0);
+	ck_assert_int_eq(s, 42);
+	ck_assert_int_eq(mdg_parse_duration("", &s), -1);
+	ck_assert_int_eq(mdg_parse_duration("h", &s), -1);
+	ck_assert_int_eq(mdg_parse_duration("-5s", &s), -1);
+	ck_assert_int_eq(mdg_parse_duration("5x", &s), -1);
+	ck_assert_int_eq(mdg_parse_duration("5ss", &s), -1);
+	ck_assert_int_eq(mdg_parse_duration("99999999999999999999s", &s), -1);
+}
+END_TEST
+
+START_TEST(times_of_day)
+{
+	int m, off;
+
+	ck_assert_int_eq(mdg_parse_time_of_day("00:00+09:00", &m, &off), 0);
+	ck_assert_int_eq(m, 0);
+	ck_assert_int_eq(off, 32400);
+	ck_assert_int_eq(mdg_parse_time_of_day("23:59Z", &m, &off), 0);
+	ck_assert_int_eq(m, 1439);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(mdg_parse_time_of_day("12:00-05:30", &m, &off), 0);
+	ck_assert_int_eq(off, -(5 * 3600 + 1800));
+	ck_assert_int_eq(mdg_parse_time_of_day("24:00+09:00", &m, &off), -1);
+	ck_assert_int_eq(mdg_parse_time_of_day("00:00", &m, &off), -1);
+	ck_assert_int_eq(mdg_parse_time_of_day("0:00+09:00", &m, &off), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, defaults_match_design);
+	tcase_add_test(tc, design_example_parses);
+	tcase_add_test(tc, bad_files_name_the_line);
+	tcase_add_test(tc, durations);
+	tcase_add_test(tc, times_of_day);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

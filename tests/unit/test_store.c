@@ -1,0 +1,592 @@
+/* Unit tests: server/store_sqlite.c (and the schema). */
+#include <check.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "chain.h"
+#include "store.h"
+
+static char dbpath[4096];
+
+static void
+fresh_path(const char *tag)
+{
+	const char *base = getenv("MDG_TEST_TMP");
+	static int n;
+	char dir[3000];
+
+	snprintf(dir, sizeof(dir), "%s/store-XXXXXX", base != NULL ? base : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(dbpath, sizeof(dbpath), "%s/%s-%d.db", dir, tag, n++);
+}
+
+static void
+open_fresh(struct mdg_store *st, const char *tag)
+{
+	char err[512];
+	int from, to;
+
+	fresh_path(tag);
+	ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(mdg_store_sqlite_open(st, dbpath, err, sizeof(err)) == 0, "%s", err);
+}
+
+/* A throwaway connection to look behind the interface. */
+static sqlite3 *
+raw(void)
+{
+	sqlite3 *db = NULL;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	return db;
+}
+
+static int
+raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+START_TEST(migrate_and_open)
+{
+	struct mdg_store st;
+	struct stat sb;
+	char err[512];
+	int from = -1, to = -1;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	fresh_path("mig");
+	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "db init") != NULL, "%s", err);
+
+	ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(from, 0);
+	ck_assert_int_eq(to, mdg_store_sqlite_schema_version());
+	ck_assert_int_ge(to, 1);
+	ck_assert_int_eq(stat(dbpath, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 077, 0);
+	ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)), 0);
+	ck_assert_int_eq(from, mdg_store_sqlite_schema_version());
+	ck_assert_int_eq(to, from);
+
+	db = raw();
+	ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), mdg_store_sqlite_schema_version());
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
+	ck_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(st.ops->ping(st.cls), MDG_STORE_OK);
+	mdg_store_close(&st);
+	ck_assert_ptr_null(st.ops);
+}
+END_TEST
+
+START_TEST(open_wrong_version)
+{
+	struct mdg_store st;
+	char err[512], expect[128];
+	int from, to;
+	sqlite3 *db;
+	FILE *f;
+
+	/* an empty (uninitialised) database */
+	fresh_path("empty");
+	f = fopen(dbpath, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "not initialised") != NULL && strstr(err, "db init") != NULL,
+		      "%s", err);
+
+	/* a database from a newer build */
+	ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)), 0);
+	db = raw();
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
+	snprintf(expect, sizeof(expect), "at schema version 99, this build expects %d",
+		 mdg_store_sqlite_schema_version());
+	ck_assert_msg(strstr(err, expect) != NULL, "%s", err);
+	ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)), -1);
+	ck_assert_int_eq(from, 99);
+
+	/* an older one: the migrate hint */
+	db = raw();
+	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 0", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "madoguchi-admin db") != NULL, "%s", err);
+
+	/* not a database at all */
+	fresh_path("junk");
+	f = fopen(dbpath, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("this is not an SQLite database, not at all, no...............................\n"
+	      "................................................................................\n",
+	      f);
+	fclose(f);
+	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, dbpath));
+}
+END_TEST
+
+static const unsigned char ISSUER[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
+					0x04, 0x06, 0x13, 0x02, 0x4a, 0x50 }; /* C=JP */
+static const unsigned char ISSUER2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
+					 0x04, 0x06, 0x13, 0x02, 0x46, 0x52 }; /* C=FR */
+
+static void
+make_acceptance(struct mdg_acceptance_new *a, const char *receipt, const unsigned char *serial,
+		size_t serial_len, const char *at)
+{
+	static const unsigned char req[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
+
+	memset(a, 0, sizeof(*a));
+	snprintf(a->receipt_id, sizeof(a->receipt_id), "%s", receipt);
+	a->issuer_der = ISSUER;
+	a->issuer_len = sizeof(ISSUER);
+	a->serial = serial;
+	a->serial_len = serial_len;
+	memset(a->cert_sha256, 0xab, 32);
+	snprintf(a->accepted_at, sizeof(a->accepted_at), "%s", at);
+	a->reason = "keyCompromise";
+	a->holder_name = "試験\u3000太郎";
+	a->request_der = req;
+	a->request_len = sizeof(req);
+	EVP_Digest(req, sizeof(req), a->request_sha256, NULL, EVP_sha256(), NULL);
+	a->client_addr = "192.0.2.1";
+	snprintf(a->effective_from, sizeof(a->effective_from), "2026-11-28T00:00:00+09:00");
+}
+
+/* Recomputes every row's chain hash from its stored columns. */
+static int64_t
+verify_chain(void)
+{
+	sqlite3 *db = raw();
+	sqlite3_stmt *s;
+	unsigned char prev[MDG_HASH_LEN] = { 0 }, h[MDG_HASH_LEN];
+	struct mdg_chain_row r;
+	int64_t n = 0;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+		"SELECT seq, receipt_id, issuer, serial, accepted_at, reason, request_sha256,"
+		" prev_hash, hash FROM acceptances ORDER BY seq", -1, &s, NULL), SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		n++;
+		memset(&r, 0, sizeof(r));
+		r.seq = sqlite3_column_int64(s, 0);
+		ck_assert_int_eq(r.seq, n);
+		r.receipt_id = (const char *)sqlite3_column_text(s, 1);
+		r.issuer_der = sqlite3_column_blob(s, 2);
+		r.issuer_len = (size_t)sqlite3_column_bytes(s, 2);
+		r.serial = sqlite3_column_blob(s, 3);
+		r.serial_len = (size_t)sqlite3_column_bytes(s, 3);
+		r.accepted_at = (const char *)sqlite3_column_text(s, 4);
+		r.reason = (const char *)sqlite3_column_text(s, 5);
+		r.request_sha256 = sqlite3_column_blob(s, 6);
+		ck_assert_int_eq(sqlite3_column_bytes(s, 7), MDG_HASH_LEN);
+		ck_assert_mem_eq(sqlite3_column_blob(s, 7), prev, MDG_HASH_LEN);
+		ck_assert_int_eq(mdg_chain_hash(prev, &r, h), 0);
+		ck_assert_mem_eq(sqlite3_column_blob(s, 8), h, MDG_HASH_LEN);
+		memcpy(prev, h, MDG_HASH_LEN);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(acceptances)
+{
+	struct mdg_store st;
+	struct mdg_acceptance_new a;
+	struct mdg_acceptance_ref ref, got;
+	static const unsigned char s1[] = { 0x12, 0x34 }, s2[] = { 0x12, 0x35 };
+	sqlite3 *db;
+
+	open_fresh(&st, "acc");
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got),
+			 MDG_STORE_NOT_FOUND);
+	make_acceptance(&a, "0123456789abcdef0123456789abcdef", s1, 2, "2026-11-27T10:00:00+09:00");
+	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
+	ck_assert_int_eq(ref.seq, 1);
+	ck_assert_str_eq(ref.receipt_id, "0123456789abcdef0123456789abcdef");
+	ck_assert_str_eq(ref.accepted_at, "2026-11-27T10:00:00+09:00");
+	ck_assert_str_eq(ref.effective_from, "2026-11-28T00:00:00+09:00");
+
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got),
+			 MDG_STORE_OK);
+	ck_assert_int_eq(got.seq, 1);
+	ck_assert_str_eq(got.receipt_id, ref.receipt_id);
+	ck_assert_str_eq(got.effective_from, ref.effective_from);
+	/* same serial, other issuer: a different certificate */
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER2, sizeof(ISSUER2), s1, 2, &got),
+			 MDG_STORE_NOT_FOUND);
+
+	/* the second acceptance of the same certificate: the first one's receipt */
+	make_acceptance(&a, "ffffffffffffffffffffffffffffffff", s1, 2, "2026-11-27T10:05:00+09:00");
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &got), MDG_STORE_CONFLICT);
+	ck_assert_int_eq(got.seq, 1);
+	ck_assert_str_eq(got.receipt_id, "0123456789abcdef0123456789abcdef");
+	ck_assert_str_eq(got.accepted_at, "2026-11-27T10:00:00+09:00");
+
+	/* a receipt id collision is an error, not a conflict; nothing written */
+	make_acceptance(&a, "0123456789abcdef0123456789abcdef", s2, 2, "2026-11-27T10:06:00+09:00");
+	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &got), MDG_STORE_ERROR);
+
+	make_acceptance(&a, "22222222222222222222222222222222", s2, 2, "2026-11-27T10:07:00+09:00");
+	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
+	ck_assert_int_eq(ref.seq, 2);
+
+	ck_assert_int_eq(verify_chain(), 2);
+	db = raw();
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances"), 2);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances WHERE holder_name = "
+				 "'試験\u3000太郎' AND client_addr = '192.0.2.1' AND length(request) = 5"
+				 " AND export_batch IS NULL"), 2);
+	sqlite3_close(db);
+	/* the store still works after the failed inserts (no open transaction) */
+	ck_assert_int_eq(st.ops->ping(st.cls), MDG_STORE_OK);
+	mdg_store_close(&st);
+}
+END_TEST
+
+#define THREADS 4
+#define PER_THREAD 40
+
+static void *
+inserter(void *arg)
+{
+	struct mdg_store st;
+	struct mdg_acceptance_new a;
+	struct mdg_acceptance_ref ref;
+	unsigned char serial[2];
+	char err[512], receipt[MDG_RECEIPT_LEN];
+	long t = (long)(intptr_t)arg, fails = 0;
+	int i;
+
+	if (mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == -1)
+		return (void *)(intptr_t)1000;
+	for (i = 0; i < PER_THREAD; i++) {
+		serial[0] = (unsigned char)(t + 1);
+		serial[1] = (unsigned char)i;
+		snprintf(receipt, sizeof(receipt), "%016lx%016x", t, i);
+		make_acceptance(&a, receipt, serial, 2, "2026-11-27T10:00:00+09:00");
+		if (st.ops->insert_acceptance(st.cls, &a, &ref) != MDG_STORE_OK)
+			fails++;
+		/* everyone also races for one shared certificate */
+		serial[0] = 0xee;
+		serial[1] = 0xee;
+		snprintf(receipt, sizeof(receipt), "%08lx%08xffffffffffffffff", t, i);
+		make_acceptance(&a, receipt, serial, 2, "2026-11-27T10:00:00+09:00");
+		switch (st.ops->insert_acceptance(st.cls, &a, &ref)) {
+		case MDG_STORE_OK:
+		case MDG_STORE_CONFLICT:
+			break;
+		default:
+			fails++;
+		}
+	}
+	mdg_store_close(&st);
+	return (void *)(intptr_t)fails;
+}
+
+START_TEST(concurrent_appends)
+{
+	struct mdg_store st;
+	pthread_t th[THREADS];
+	void *ret;
+	long i;
+
+	open_fresh(&st, "race");
+	mdg_store_close(&st);
+	for (i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, inserter, (void *)(intptr_t)i), 0);
+	for (i = 0; i < THREADS; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &ret), 0);
+		ck_assert_int_eq((intptr_t)ret, 0);
+	}
+	ck_assert_int_eq(verify_chain(), THREADS * PER_THREAD + 1);
+}
+END_TEST
+
+static unsigned char *
+name_der(const char *ou, size_t *len)
+{
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *der = NULL;
+	int l;
+
+	X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"JP", -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const unsigned char *)ou, -1, -1, 0);
+	l = i2d_X509_NAME(n, &der);
+	X509_NAME_free(n);
+	ck_assert_int_gt(l, 0);
+	*len = (size_t)l;
+	return der;
+}
+
+static void
+set_crl(struct mdg_crl_import *c, const unsigned char *iss, size_t iss_len,
+	const unsigned char *dp, size_t dp_len, unsigned number, unsigned char shabyte,
+	const struct mdg_crl_entry *e, size_t n)
+{
+	memset(c, 0, sizeof(*c));
+	c->issuer_der = iss;
+	c->issuer_len = iss_len;
+	c->dp_der = dp;
+	c->dp_len = dp_len;
+	if (number > 255) {
+		c->number[0] = (unsigned char)(number >> 8);
+		c->number[1] = (unsigned char)number;
+		c->number_len = 2;
+	} else {
+		c->number[0] = (unsigned char)number;
+		c->number_len = 1;
+	}
+	c->this_update = 1000;
+	c->next_update = 2000;
+	memset(c->sha256, shabyte, 32);
+	c->entries = e;
+	c->n_entries = n;
+}
+
+static void
+entry(struct mdg_crl_entry *e, unsigned char a, unsigned char b)
+{
+	memset(e, 0, sizeof(*e));
+	e->serial[0] = a;
+	e->serial[1] = b;
+	e->serial_len = 2;
+	e->revoked_at = 900;
+	e->reason = 1;
+}
+
+static int
+is_revoked(struct mdg_store *st, const unsigned char *iss, size_t iss_len, unsigned char a,
+	   unsigned char b)
+{
+	unsigned char s[2] = { a, b };
+	int r = -1;
+
+	ck_assert_int_eq(st->ops->crl_lookup(st->cls, iss, iss_len, s, 2, &r), MDG_STORE_OK);
+	return r;
+}
+
+struct listed {
+	int n, full, dp;
+	int64_t entries;
+};
+
+static int
+count_scope(void *arg, const struct mdg_crl_scope *s)
+{
+	struct listed *l = arg;
+
+	l->n++;
+	if (s->dp_der == NULL)
+		l->full++;
+	else
+		l->dp++;
+	l->entries += s->entries;
+	ck_assert_ptr_nonnull(s->issuer_der);
+	return 0;
+}
+
+START_TEST(crl_import_rules)
+{
+	struct mdg_store st;
+	struct mdg_crl_import c;
+	struct mdg_crl_entry e[4];
+	struct mdg_crl_scope sc;
+	enum mdg_crl_import_outcome oc;
+	struct listed l;
+	unsigned char *iss, *iss2, *dp;
+	size_t iss_len, iss2_len, dp_len;
+	char msg[1024];
+
+	iss = name_der("J-LIS", &iss_len);
+	iss2 = name_der("Tokyo-to", &iss2_len);
+	dp = name_der("Chiyoda-ku CRLDP", &dp_len);
+	open_fresh(&st, "crl");
+
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, NULL, 0, &sc), MDG_STORE_NOT_FOUND);
+	entry(&e[0], 1, 1);
+	entry(&e[1], 1, 2);
+	set_crl(&c, iss, iss_len, NULL, 0, 10, 0xaa, e, 2);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 5000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, NULL, 0, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(sc.entries, 2);
+	ck_assert_uint_eq(sc.number_len, 1);
+	ck_assert_int_eq(sc.number[0], 10);
+	ck_assert_int_eq(sc.this_update, 1000);
+	ck_assert_int_eq(sc.next_update, 2000);
+	ck_assert_int_eq(sc.imported_at, 5000);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 1), 1);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 3), 0);
+	ck_assert_int_eq(is_revoked(&st, iss2, iss2_len, 1, 1), 0);
+
+	/* same number, same SHA-256: no-op */
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	ck_assert_int_eq(oc, MDG_CRL_UNCHANGED);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, NULL, 0, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(sc.imported_at, 5000);
+
+	/* same number, other contents */
+	set_crl(&c, iss, iss_len, NULL, 0, 10, 0xbb, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
+			 MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "CRL number 10 is already held for OU=J-LIS,C=JP (full CRL)") !=
+		      NULL, "%s", msg);
+
+	/* lower number */
+	set_crl(&c, iss, iss_len, NULL, 0, 9, 0xcc, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
+			 MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "CRL number 9 is not newer than 10 held for OU=J-LIS,C=JP "
+			      "(full CRL): refused") != NULL, "%s", msg);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 2), 1);
+
+	/* higher number (two bytes: compared by length first) replaces */
+	entry(&e[2], 2, 1);
+	set_crl(&c, iss, iss_len, NULL, 0, 300, 0xdd, &e[1], 2);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 7000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 1), 0);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 2), 1);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 2, 1), 1);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, NULL, 0, &sc), MDG_STORE_OK);
+	ck_assert_uint_eq(sc.number_len, 2);
+	ck_assert_int_eq(sc.imported_at, 7000);
+	set_crl(&c, iss, iss_len, NULL, 0, 255, 0xee, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 7000, &oc, msg, sizeof(msg)),
+			 MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "255 is not newer than 300") != NULL, "%s", msg);
+
+	/* a partition of the same issuer: its own scope, its own numbers;
+	 * a serial listed twice is kept once */
+	entry(&e[3], 3, 3);
+	e[0] = e[3];
+	set_crl(&c, iss, iss_len, dp, dp_len, 1, 0x11, &e[3], 1);
+	c.entries = e;
+	e[1] = e[3];
+	c.n_entries = 2;
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, dp, dp_len, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(sc.entries, 1);
+	/* lookup spans the issuer's scopes */
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 3, 3), 1);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 2, 1), 1);
+	ck_assert_int_eq(is_revoked(&st, iss2, iss2_len, 3, 3), 0);
+	set_crl(&c, iss, iss_len, dp, dp_len, 1, 0x12, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)),
+			 MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "(distribution point OU=Chiyoda-ku CRLDP,C=JP)") != NULL, "%s", msg);
+
+	/* another issuer, empty CRL */
+	set_crl(&c, iss2, iss2_len, NULL, 0, 1, 0x13, NULL, 0);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(st.ops->list_crls(st.cls, count_scope, &l), MDG_STORE_OK);
+	ck_assert_int_eq(l.n, 3);
+	ck_assert_int_eq(l.full, 2);
+	ck_assert_int_eq(l.dp, 1);
+	ck_assert_int_eq(l.entries, 3);
+
+	mdg_store_close(&st);
+	OPENSSL_free(iss);
+	OPENSSL_free(iss2);
+	OPENSSL_free(dp);
+}
+END_TEST
+
+START_TEST(crl_import_large)
+{
+	struct mdg_store st;
+	struct mdg_crl_import c;
+	struct mdg_crl_entry *e;
+	enum mdg_crl_import_outcome oc;
+	struct timespec t0, t1;
+	unsigned char *iss;
+	size_t iss_len, i, n = 200000;
+	char msg[512];
+	double secs;
+
+	iss = name_der("Big", &iss_len);
+	e = calloc(n, sizeof(*e));
+	ck_assert_ptr_nonnull(e);
+	for (i = 0; i < n; i++) {
+		/* pseudo-random 8-byte serials, as real ones are */
+		uint64_t v = (i + 1) * 0x9e3779b97f4a7c15ULL;
+		int k;
+
+		for (k = 0; k < 8; k++)
+			e[i].serial[k] = (unsigned char)(v >> (56 - 8 * k));
+		e[i].serial[0] |= 0x01;
+		e[i].serial_len = 8;
+		e[i].revoked_at = 1000;
+		e[i].reason = -1;
+	}
+	open_fresh(&st, "big");
+	set_crl(&c, iss, iss_len, NULL, 0, 1, 1, e, n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 1, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	set_crl(&c, iss, iss_len, NULL, 0, 2, 2, e, n);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 1, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "store: 2 x %zu entries imported in %.2f s (%.0f entries/s)\n", n, secs,
+		2.0 * (double)n / secs);
+	ck_assert_int_eq(is_revoked(&st, iss, iss_len, e[0].serial[0], e[0].serial[1]), 0);
+	ck_assert_msg(secs < 20.0, "too slow: %.2f s", secs);
+	mdg_store_close(&st);
+	free(e);
+	OPENSSL_free(iss);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, migrate_and_open);
+	tcase_add_test(tc, open_wrong_version);
+	tcase_add_test(tc, acceptances);
+	tcase_add_test(tc, concurrent_appends);
+	tcase_add_test(tc, crl_import_rules);
+	tcase_add_test(tc, crl_import_large);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
