@@ -10,7 +10,7 @@
 
 static void emit(json_t *obj)
 {
-	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 
 	if (line != NULL) {
 		/* one write per line so concurrent threads do not interleave */

@@ -82,7 +82,7 @@ int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_request 
 		goto out;
 	}
 	crls = CMS_get1_crls(req->cms);
-	if (sk_X509_CRL_num(crls) != 0) {
+	if (crls != NULL && sk_X509_CRL_num(crls) > 0) {
 		*why = "CRLs in the request";
 		goto out;
 	}

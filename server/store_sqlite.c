@@ -489,6 +489,48 @@ scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
 	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
 }
 
+/* SQLite's BLOB order: memcmp, then the shorter first. */
+static int
+serial_cmp(const struct mdg_crl_entry *a, const struct mdg_crl_entry *b)
+{
+	size_t n = a->serial_len < b->serial_len ? a->serial_len : b->serial_len;
+	int c = n ? memcmp(a->serial, b->serial, n) : 0;
+
+	if (c != 0)
+		return c;
+	return (a->serial_len > b->serial_len) - (a->serial_len < b->serial_len);
+}
+
+static int
+serial_qcmp(const void *x, const void *y)
+{
+	return serial_cmp(x, y);
+}
+
+/* The entries in serial order: inserted in key order they append to the
+ * primary key's B-tree instead of splitting pages all over it (twice as
+ * fast for large CRLs). crl.c hands them sorted; otherwise a sorted copy
+ * is returned (NULL with *sorted = 1 if they already are). */
+static struct mdg_crl_entry *
+sort_entries(const struct mdg_crl_entry *e, size_t n, int *sorted)
+{
+	struct mdg_crl_entry *v;
+	size_t i;
+
+	*sorted = 1;
+	for (i = 1; i < n; i++)
+		if (serial_cmp(&e[i - 1], &e[i]) > 0)
+			break;
+	if (i >= n)
+		return NULL;
+	*sorted = 0;
+	if ((v = malloc(n * sizeof(*v))) == NULL)
+		return NULL;
+	memcpy(v, e, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), serial_qcmp);
+	return v;
+}
+
 static enum mdg_store_status
 sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 	      enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen)
@@ -499,9 +541,10 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 	unsigned char held_sha[32];
 	char scope[1100], nnew[64], nheld[64];
 	enum mdg_store_status s = MDG_STORE_ERROR, f;
+	struct mdg_crl_entry *order = NULL;
 	int64_t id, count = 0;
 	size_t i;
-	int cmp, rc;
+	int cmp, rc, sorted;
 
 	snprintf(msg, msglen, "database error");
 	if (c->issuer_der == NULL || c->issuer_len == 0 || c->number_len > MDG_CRLNUM_MAX ||
@@ -568,10 +611,13 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 		id = sqlite3_last_insert_rowid(q->db);
 	}
 
+	order = sort_entries(c->entries, c->n_entries, &sorted);
+	if (order == NULL && !sorted)
+		goto out;
 	st = q->st[ST_CRL_INSERT_ENTRY];
 	sqlite3_bind_int64(st, 1, id);
 	for (i = 0; i < c->n_entries; i++) {
-		const struct mdg_crl_entry *e = &c->entries[i];
+		const struct mdg_crl_entry *e = sorted ? &c->entries[i] : &order[i];
 
 		if (e->serial_len > MDG_SERIAL_MAX ||
 		    bind_blob(st, 2, e->serial, e->serial_len) != SQLITE_OK ||
@@ -615,6 +661,7 @@ out:
 	if (s == MDG_STORE_ERROR)
 		snprintf(msg, msglen, "database error: %s", sqlite3_errmsg(q->db));
 	tx_rollback(q);
+	free(order);
 	return s;
 }
 

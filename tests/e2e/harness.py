@@ -9,6 +9,7 @@ MDG_SOURCE_ROOT.  MDG_E2E_KEEP=1 keeps the temporary directories.
 import atexit
 import base64
 import datetime
+import hashlib
 import http.client
 import json
 import os
@@ -25,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.environ.get('MDG_SOURCE_ROOT', os.path.dirname(os.path.dirname(HERE)))
 _BUILD = os.environ.get('MDG_BUILD_DIR', '/tmp/build-e2e')
 DAEMON = os.environ.get('MDG_DAEMON', os.path.join(_BUILD, 'server', 'madoguchid'))
-ADMIN = os.environ.get('MDG_ADMIN', os.path.join(_BUILD, 'server', 'madoguchi-admin'))
+ADMIN = os.environ.get('MDG_ADMIN', os.path.join(_BUILD, 'admin', 'madoguchi-admin'))
 MKPKI = os.environ.get('MDG_MKPKI', os.path.join(_BUILD, 'tests', 'pki', 'mkpki'))
 KEEP = os.environ.get('MDG_E2E_KEEP') == '1'
 
@@ -37,6 +38,9 @@ REASONS = ('unspecified', 'keyCompromise', 'affiliationChanged', 'superseded',
 # CRLs imported by the default fixture (fresh ones plus the stale partition).
 DEFAULT_CRLS = ('jlis-full', 'jlis-dp-chiyoda', 'jlis-dp-stale', 'pref-tokyo-dp-shinjuku')
 FRESH_CRLS = ('jlis-full', 'jlis-dp-chiyoda', 'pref-tokyo-dp-shinjuku')
+
+PLACEHOLDER_APPLICANT = {'name': '山田　花子', 'address': '東京都千代田区永田町1丁目7番1号',
+                         'birthDate': '1970-01-01', 'gender': '女'}
 
 RFC3339_RE = re.compile(r'^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?\+09:00$')
 WAREKI_RE = re.compile(r'^(明治|大正|昭和|平成|令和)(元|\d+)年\d\d月\d\d日$')
@@ -187,12 +191,11 @@ def city_of(dp):
 
 
 class PKI:
-    def __init__(self, root):
-        self.root = root
-        self.dir = os.path.join(root, 'pki')
-        t0 = time.time()
-        run([MKPKI, 'gen', self.dir], timeout=120, check=True, cwd=root)
-        self.gen_seconds = time.time() - t0
+    def __init__(self, pkidir, scratch):
+        """pkidir: an OUTDIR made by `mkpki gen`; scratch: this process's own
+        directory for extra files."""
+        self.dir = pkidir
+        self.root = scratch
         with open(os.path.join(self.dir, 'manifest.json'), encoding='utf-8') as f:
             self.manifest = json.load(f)
         self.holders = self.manifest['holders']
@@ -200,6 +203,8 @@ class PKI:
         for h in self.holders.values():
             h['cert'] = self._path(h['cert'])
             h['key'] = self._path(h['key'])
+            if h.get('signer'):
+                h['signer'] = self._path(h['signer'])
         for c in self.crls.values():
             if c.get('der'):
                 c['der'] = self._path(c['der'])
@@ -209,7 +214,7 @@ class PKI:
     def _path(self, p):
         if os.path.isabs(p):
             return p
-        for base in (self.dir, self.root):
+        for base in (self.dir, os.path.dirname(self.dir)):
             q = os.path.join(base, p)
             if os.path.exists(q):
                 return q
@@ -223,9 +228,11 @@ class PKI:
         return self.holders[name]
 
     def crl_file(self, name, pem=False):
-        if pem:
-            return os.path.join(self.dir, 'crls', name + '.crl.pem')
         c = self.crls.get(name)
+        if pem:
+            if c and c.get('pem'):
+                return self._path(c['pem'])
+            return os.path.join(self.dir, 'crls', name + '.crl.pem')
         if c and c.get('der'):
             return c['der']
         return os.path.join(self.dir, 'crls', name + '.crl.der')
@@ -285,13 +292,59 @@ class PKI:
 
 
 _shared_pki = None
+PKI_CACHE_SECONDS = 20 * 60
+
+
+def _mkpki_gen():
+    root = make_tmpdir('mdg-e2e-pki-')
+    run([MKPKI, 'gen', os.path.join(root, 'pki')], timeout=180, check=True, cwd=root)
+    return os.path.join(root, 'pki')
+
+
+def _cached_pki_dir():
+    """`mkpki gen` takes many seconds, so the e2e files of one test run
+    share one PKI: a pointer file in the temp dir, one per mkpki binary,
+    names the last PKI it made; reused for PKI_CACHE_SECONDS (the PKI's
+    times are relative to its making).  Cache dirs older than two hours are
+    removed.  MDG_E2E_PKI_CACHE=0 turns this off."""
+    st = os.stat(MKPKI)
+    sig = '%s:%d:%d' % (os.path.realpath(MKPKI), st.st_size, st.st_mtime_ns)
+    tmpdir = tempfile.gettempdir()
+    pointer = os.path.join(tmpdir, 'mdg-e2e-pki-cache.%d.%s.json' % (
+        os.getuid(), hashlib.sha256(sig.encode()).hexdigest()[:16]))
+    for name in os.listdir(tmpdir):
+        p = os.path.join(tmpdir, name)
+        try:
+            if name.startswith('mdg-e2e-pkicache-') and time.time() - os.stat(p).st_mtime > 7200:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
+    try:
+        with open(pointer, encoding='utf-8') as f:
+            c = json.load(f)
+        if (c.get('sig') == sig and time.time() - c.get('made', 0) < PKI_CACHE_SECONDS
+                and os.path.exists(os.path.join(c['dir'], 'manifest.json'))):
+            return c['dir']
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    root = tempfile.mkdtemp(prefix='mdg-e2e-pkicache-')
+    run([MKPKI, 'gen', os.path.join(root, 'pki')], timeout=180, check=True, cwd=root)
+    tmp = pointer + '.%d' % os.getpid()
+    with open(tmp, 'w', encoding='utf-8') as f:
+        json.dump({'sig': sig, 'made': time.time(), 'dir': os.path.join(root, 'pki')}, f)
+    os.replace(tmp, pointer)
+    return os.path.join(root, 'pki')
 
 
 def shared_pki():
-    """One PKI per test process (generated on first use)."""
+    """One PKI per test process (see _cached_pki_dir)."""
     global _shared_pki
     if _shared_pki is None:
-        _shared_pki = PKI(make_tmpdir('mdg-e2e-pki-'))
+        if os.environ.get('MDG_E2E_PKI_CACHE', '1') == '0':
+            pkidir = _mkpki_gen()
+        else:
+            pkidir = _cached_pki_dir()
+        _shared_pki = PKI(pkidir, make_tmpdir('mdg-e2e-scratch-'))
     return _shared_pki
 
 
@@ -430,6 +483,17 @@ def sign(form_bytes, cert, key, extra_args=(), md='sha256', outform='DER',
     return cp.stdout
 
 
+def sign_as(h, form_bytes, extra_args=(), **kw):
+    """Signs as a manifest holder.  A holder whose key is not its
+    certificate's (wrongkey) has a "signer" twin: a certificate with the
+    same issuer and serial carrying that key, which openssl needs to sign;
+    the request then carries the real certificate."""
+    if h.get('signer'):
+        return sign(form_bytes, h['signer'], h['key'],
+                    extra_args=['-nocerts', '-certfile', h['cert']] + list(extra_args), **kw)
+    return sign(form_bytes, h['cert'], h['key'], extra_args=extra_args, **kw)
+
+
 # ---------------------------------------------------------------- DER bits
 
 def der_header(buf, off):
@@ -482,7 +546,10 @@ def cms_insert_crls(cms_der, crl_der):
 
 def pem_to_der(path):
     with open(path, 'rb') as f:
-        data = f.read()
+        return pem_bytes_to_der(f.read())
+
+
+def pem_bytes_to_der(data):
     if b'-----BEGIN' not in data:
         return data
     b64 = b''.join(l for l in data.splitlines() if l and not l.startswith(b'-----'))
@@ -709,10 +776,12 @@ class Daemon:
                form=None, **kw):
         """A signed request body for a manifest holder."""
         h = self.pki.holder(holder) if isinstance(holder, str) else holder
+        if applicant is None:
+            # a certificate without facts: send a well-formed form anyway
+            applicant = h['applicant'] or PLACEHOLDER_APPLICANT
         if form is None:
-            form = make_form(procedure, h['applicant'] if applicant is None else applicant,
-                             nonce or self.get_nonce(), reason)
-        return sign(form, h['cert'], h['key'], **kw)
+            form = make_form(procedure, applicant, nonce or self.get_nonce(), reason)
+        return sign_as(h, form, **kw)
 
     def submit(self, holder, procedure, reason=None, nonce=None, applicant=None,
                headers=None, endpoint=None, form=None, content_type='application/pkcs7-mime',

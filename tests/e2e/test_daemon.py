@@ -193,6 +193,46 @@ class Running(DaemonCase):
         self.assertGreater(st.st_size, 0)
 
 
+def client_of(line):
+    for k, v in line.items():
+        if any(w in k.lower() for w in ('client', 'addr', 'peer', 'remote')):
+            return v
+    return None
+
+
+class Proxies(DaemonCase):
+    """trusted_proxies: the client address is the right-most X-Forwarded-For
+    entry that is not a trusted proxy."""
+    server = {'trusted_proxies': '127.0.0.1'}
+    crls = FRESH_CRLS
+
+    def client_for(self, xff):
+        h = {'X-Forwarded-For': xff} if xff is not None else {}
+        a = self.daemon.submit('valid-08', 'validity-check', headers=h)
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+        lines = Running.find_log(self, a.json['requestId'])
+        self.assertEqual(len(lines), 1, lines)
+        return client_of(lines[0])
+
+    def test_x_forwarded_for_from_trusted_proxy(self):
+        self.assertEqual(self.client_for('203.0.113.5, 198.51.100.7'), '198.51.100.7')
+        self.assertEqual(self.client_for('203.0.113.5, 127.0.0.1'), '203.0.113.5')
+        self.assertEqual(self.client_for('198.51.100.8'), '198.51.100.8')
+        self.assertEqual(self.client_for(None), '127.0.0.1')
+
+
+class NoProxies(DaemonCase):
+    crls = FRESH_CRLS
+
+    def test_x_forwarded_for_ignored_from_untrusted_peer(self):
+        a = self.daemon.submit('valid-09', 'validity-check',
+                               headers={'X-Forwarded-For': '203.0.113.9'})
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+        lines = Running.find_log(self, a.json['requestId'])
+        self.assertEqual(len(lines), 1, lines)
+        self.assertEqual(client_of(lines[0]), '127.0.0.1')
+
+
 class NonceKeyCreation(unittest.TestCase):
 
     def test_missing_key_file_is_created_with_a_warning(self):
@@ -278,6 +318,7 @@ class Graceful(unittest.TestCase):
             d.kill()
             self.fail('did not stop on SIGINT')
         self.assertEqual(rc, 0, d.stderr_text()[-1000:])
+        d.stop_and_check()
         with self.assertRaises(OSError):
             socket.create_connection(('127.0.0.1', d.port), timeout=2).close()
 

@@ -194,12 +194,6 @@ class Garbage(DaemonCase):
                                                (self.h2['cert'], self.h2['key'])])
         self.expect(body)
 
-    def test_same_signer_twice(self):
-        form = make_form(VC, self.h['applicant'], self.daemon.get_nonce())
-        body = sign(form, None, None, signers=[(self.h['cert'], self.h['key']),
-                                               (self.h['cert'], self.h['key'])])
-        self.expect(body)
-
     def test_no_certificate(self):
         form = make_form(VC, self.h['applicant'], self.daemon.get_nonce())
         self.expect(sign(form, self.h['cert'], self.h['key'], extra_args=['-nocerts']))

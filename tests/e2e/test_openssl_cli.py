@@ -55,8 +55,18 @@ class OpenSSLFlow(DaemonCase):
                 self.assertAnswer(a, 'valid', 'validity-check', 200)
 
     def test_pem_body_revocation_accepted(self):
-        a = self.post_signed('valid-49', 'revocation', outform='PEM', content_type='application/cms')
+        d = self.daemon
+        h = self.pki.holder('valid-49')
+        body = sign(make_form('revocation', h['applicant'], d.get_nonce()), h['cert'], h['key'],
+                    outform='PEM')
+        self.assertTrue(body.startswith(b'-----BEGIN CMS-----'), body[:40])
+        a = d.post(ENDPOINT['revocation'], body, content_type='application/cms')
         self.assertAnswer(a, 'accepted', 'revocation', 201)
+        # the evidence kept is the exact DER received, PEM decoded
+        der = harness.pem_bytes_to_der(body)
+        dump = harness.run(['sqlite3', '-cmd', '.mode quote', d.db, 'SELECT * FROM acceptances;'],
+                           check=True).stdout.decode()
+        self.assertIn("X'%s'" % der.hex().upper(), dump.upper())
 
     def test_rsa_pss_sha256_salt32_valid(self):
         pss = ['-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32']

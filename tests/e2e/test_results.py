@@ -225,6 +225,13 @@ class RequestChecks(DaemonCase):
         a = self.daemon.submit('revoked', 'revocation', applicant=changed)
         self.assertAnswer(a, 'badRequestSignature', 'revocation', 422)
 
+    def test_validity_checks_leave_no_row(self):
+        d = self.daemon
+        before = d.acceptance_count()
+        for h in ('valid-17', 'revoked', 'expired', 'stale-dp'):
+            d.submit(h, 'validity-check')
+        self.assertEqual(d.acceptance_count(), before)
+
     def test_accept_language(self):
         d = self.daemon
         nonce = d.get_nonce()
@@ -320,6 +327,67 @@ class Faults(DaemonCase):
     def test_no_covering_crl_validity_check_503(self):
         a = self.daemon.submit('pref-nocrl', 'validity-check')
         self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+
+
+class CrlMaxAge(DaemonCase):
+    """crl_max_age: past nextUpdate + crl_max_age a CRL is stale."""
+    pki_opts = {'crl_max_age': '3h'}
+
+    def test_freshness_follows_crl_max_age(self):
+        d = self.daemon
+        city = harness.city_of(self.pki.holder('stale-dp')['dp'])
+        held = self.pki.crls['jlis-dp-stale']['number']
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+        # nextUpdate 2 h ago: still within 3 h
+        crl = self.pki.make_crl('jlis-g2', held + 1, dp=city, this_update_hours=-26,
+                                next_update_hours=-2)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+        self.assertIn(a.json.get('crlNumber'), (held + 1, str(held + 1)), repr(a))
+        # nextUpdate 4 h ago: stale
+        crl = self.pki.make_crl('jlis-g2', held + 2, dp=city, this_update_hours=-28,
+                                next_update_hours=-4)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+
+
+class CrlMaxAgeDefault(DaemonCase):
+    """The default crl_max_age is 1h."""
+
+    def test_two_hours_past_next_update_is_stale(self):
+        d = self.daemon
+        city = harness.city_of(self.pki.holder('stale-dp')['dp'])
+        held = self.pki.crls['jlis-dp-stale']['number']
+        crl = self.pki.make_crl('jlis-g2', held + 1, dp=city, this_update_hours=-26,
+                                next_update_hours=-2)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+        crl = self.pki.make_crl('jlis-g2', held + 2, dp=city)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+
+
+class EffectiveFrom(DaemonCase):
+    """effectiveFrom with a non-default crl_issue_time and crl_cutoff."""
+    pki_opts = {'crl_issue_time': '12:30+09:00', 'crl_cutoff': '2h'}
+    crls = harness.FRESH_CRLS
+
+    def test_effective_from_follows_config(self):
+        a = self.daemon.submit('valid-01', 'revocation')
+        self.assertAnswer(a, 'accepted', 'revocation', 201)
+        acc = parse_time(a.json['acceptedAt'])
+        self.assertRegex(a.json.get('effectiveFrom', ''), RFC3339_RE)
+        self.assertEqual(parse_time(a.json['effectiveFrom']),
+                         harness.expected_effective_from(acc, 12, 30, 7200), repr(a))
 
 
 if __name__ == '__main__':

@@ -763,7 +763,7 @@ static const struct hspec special[] = {
 	{ "valid-ec", CA_G2, K_EC, NB, NA, "Chiyoda-ku", 0, "valid", "accepted", 0 },
 	{ "valid-nodp", CA_G2, K_RSA2048, NB, NA, NULL, 0, "valid", "accepted", 0 },
 	{ "valid-rsa4096", CA_G2, K_RSA4096, NB, NA, "Chiyoda-ku", 0, "valid", "accepted", 0 },
-	{ "expired", CA_G2, K_RSA2048, -6 * YEAR, -1 * DAY, "Chiyoda-ku", 0, "expired", "expired", 0 },
+	{ "expired", CA_G2, K_RSA2048, -1 * YEAR - 100 * DAY, -1 * DAY, "Chiyoda-ku", 0, "expired", "expired", 0 },
 	{ "notyet", CA_G2, K_RSA2048, 10 * DAY, 5 * YEAR, "Chiyoda-ku", 0, "notYetValid", "accepted", 0 },
 	{ "revoked", CA_G2, K_RSA2048, NB, NA, "Chiyoda-ku", 0, "revoked", "revoked", 0 },
 	{ "revoked-full", CA_G2, K_RSA2048, NB, NA, NULL, 0, "revoked", "revoked", 0 },
@@ -1165,7 +1165,7 @@ write_applicant(const char *path, const struct holder *h)
 	json_t *o;
 	int rc;
 
-	if ((o = facts_json((h->s.flags & F_NOFACTS) ? NULL : &h->facts)) == NULL) {
+	if ((o = facts_json(&h->facts)) == NULL) {
 		fail("cannot build %s", path);
 		return -1;
 	}
@@ -1195,7 +1195,7 @@ holder_json(const struct holder *h, const char *cert, const char *key, const cha
 	    "cert", cert, "key", key, "signer", twin, "serial", h->serial,
 	    "ca", cas[h->s.ca].name,
 	    "issuer", issuer, "dp", dp,
-	    "applicant", facts_json((h->s.flags & F_NOFACTS) ? NULL : &h->facts),
+	    "applicant", facts_json(&h->facts),
 	    "notBefore", nb, "notAfter", na,
 	    "expect", "validity-check", h->s.vc, "revocation", h->s.rev);
  out:
@@ -1464,6 +1464,16 @@ gen(const char *arg)
 /* ------------------------------------------------------------------ */
 /* crl */
 
+static void
+usage(void)
+{
+	fputs("usage: mkpki gen OUTDIR\n"
+	    "       mkpki crl OUTDIR --ca NAME --number N [--dp CITY]\n"
+	    "             [--this-update-hours H] [--next-update-hours H]\n"
+	    "             [--revoke HOLDER[:REASON]]... [--pem] --out FILE\n"
+	    "             [--delta] [--v1] [--no-next-update]\n", stderr);
+}
+
 static int
 parse_hours(const char *s, time_t *out)
 {
@@ -1617,8 +1627,16 @@ crl_cmd(int argc, char **argv)
 			flags |= C_NONEXT;
 			continue;
 		}
+		if (strcmp(opt, "--ca") != 0 && strcmp(opt, "--number") != 0 &&
+		    strcmp(opt, "--dp") != 0 && strcmp(opt, "--this-update-hours") != 0 &&
+		    strcmp(opt, "--next-update-hours") != 0 && strcmp(opt, "--revoke") != 0 &&
+		    strcmp(opt, "--out") != 0) {
+			fail("unknown option %s", opt);
+			usage();
+			goto out;
+		}
 		if (val == NULL) {
-			fail("%s: missing value (or unknown option)", opt);
+			fail("%s needs a value", opt);
 			goto out;
 		}
 		a++;
@@ -1647,7 +1665,8 @@ crl_cmd(int argc, char **argv)
 		}
 	}
 	if (caname == NULL || out == NULL || (number < 0 && !(flags & C_V1))) {
-		fail("crl needs --ca, --number and --out");
+		fail("crl needs --ca, --number (unless --v1) and --out");
+		usage();
 		goto out;
 	}
 	if (strchr(caname, '/') != NULL) {
@@ -1682,16 +1701,6 @@ crl_cmd(int argc, char **argv)
 	X509_CRL_free(crl);
 	json_decref(man);
 	return rc;
-}
-
-static void
-usage(void)
-{
-	fputs("usage: mkpki gen OUTDIR\n"
-	    "       mkpki crl OUTDIR --ca NAME --number N [--dp CITY]\n"
-	    "             [--this-update-hours H] [--next-update-hours H]\n"
-	    "             [--revoke HOLDER[:REASON]]... [--pem] --out FILE\n"
-	    "             [--delta] [--v1] [--no-next-update]\n", stderr);
 }
 
 int

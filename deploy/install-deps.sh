@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages madoguchi needs to build, test and run.
+set -eu
+PACKAGES="build-essential meson ninja-build pkg-config python3 \
+  libmicrohttpd-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
+  openssl sqlite3 curl clang libclang-rt-14-dev"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
