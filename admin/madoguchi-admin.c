@@ -5,7 +5,9 @@
  * Commands are a table (name, subcommand, handler, argument counts, usage),
  * so new ones (crl status, log ...) are one row and one function each.
  * Exit status: 0 success, 1 failure, 2 usage error. */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,11 +18,15 @@
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <jansson.h>
 
+#include "acceptlog.h"
 #include "anchors.h"
 #include "config.h"
 #include "crl.h"
+#include "form.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -45,6 +51,10 @@ static int cmd_db_init(struct admin *, int, char **);
 static int cmd_db_migrate(struct admin *, int, char **);
 static int cmd_crl_import(struct admin *, int, char **);
 static int cmd_crl_status(struct admin *, int, char **);
+static int cmd_log(struct admin *, int, char **);
+static int cmd_log_verify(struct admin *, int, char **);
+static int cmd_log_head(struct admin *, int, char **);
+static int cmd_log_show(struct admin *, int, char **);
 
 static const struct command commands[] = {
 	{ "db", "init", cmd_db_init, 0, 0, "",
@@ -55,12 +65,23 @@ static const struct command commands[] = {
 	  "verify and import CRLs (DER or PEM), one scope per file" },
 	{ "crl", "status", cmd_crl_status, 0, 0, "",
 	  "list the CRL scopes held, with their numbers and freshness" },
+	{ "log", "verify", cmd_log_verify, 0, -1, "[--head HASH]",
+	  "recompute the acceptance log's hash chain; with --head, require a row with that hash" },
+	{ "log", "head", cmd_log_head, 0, -1, "[--format text|json]",
+	  "the chain's head to publish: row count, head hash, last acceptance time" },
+	{ "log", "show", cmd_log_show, 1, -1,
+	  "RECEIPT [--evidence FILE] [--format text|json] [--show-personal-data]",
+	  "one acceptance in full; --evidence writes the signed request (CMS, DER)" },
+	{ "log", NULL, cmd_log, 0, -1,
+	  "[--since T] [--until T] [--serial HEX] [--issuer DN] [--receipt ID] [--reason R] "
+	  "[--limit N] [--after SEQ] [--format table|json|csv] [--show-personal-data]",
+	  "query acceptances (T: YYYY-MM-DD in JST, or RFC 3339)" },
 };
 
 static void
 usage(FILE *f)
 {
-	char line[64];
+	char line[256];
 	size_t i;
 
 	fprintf(f, "usage: madoguchi-admin --config FILE COMMAND [ARGS...]\n\ncommands:\n");
@@ -69,7 +90,10 @@ usage(FILE *f)
 		snprintf(line, sizeof(line), "%s%s%s %s", commands[i].name,
 			 commands[i].sub != NULL ? " " : "",
 			 commands[i].sub != NULL ? commands[i].sub : "", commands[i].args);
-		fprintf(f, "  %-20s %s\n", line, commands[i].help);
+		if (strlen(line) > 20)
+			fprintf(f, "  %s\n  %-20s %s\n", line, "", commands[i].help);
+		else
+			fprintf(f, "  %-20s %s\n", line, commands[i].help);
 	}
 	fprintf(f, "\noptions:\n"
 		"  --config FILE  the madoguchi.conf to use (required)\n"
@@ -319,6 +343,785 @@ cmd_crl_status(struct admin *ad, int argc, char **argv)
 		printf("no CRL held: run madoguchi-admin crl import\n");
 	rc = EXIT_SUCCESS;
 out:
+	mdg_store_close(&st);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- log */
+
+enum out_format { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* One option of a command: "--name VALUE" / "--name=VALUE", or a flag. */
+struct opt {
+	const char *name;
+	const char **value;	/* NULL: a flag */
+	int *flag;
+};
+
+/* Parses options and up to maxpos positional arguments. Returns 0, or
+ * EXIT_USAGE after saying what is wrong. */
+static int
+parse_opts(const char *cmd, int argc, char **argv, const struct opt *opts, char **pos, int maxpos,
+	   int *npos)
+{
+	const struct opt *o;
+	size_t n;
+	int i;
+
+	*npos = 0;
+	for (i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+			if (strcmp(argv[i], "--") == 0 && i + 1 < argc)
+				i++;
+			if (*npos >= maxpos) {
+				if (maxpos == 0)
+					fprintf(stderr, "madoguchi-admin: unknown command \"%s %s\"\n",
+						cmd, argv[i]);
+				else
+					fprintf(stderr, "madoguchi-admin: %s: unexpected argument %s\n",
+						cmd, argv[i]);
+				return EXIT_USAGE;
+			}
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		for (o = opts; o->name != NULL; o++) {
+			n = strlen(o->name);
+			if (strncmp(argv[i] + 2, o->name, n) != 0 ||
+			    (argv[i][2 + n] != '\0' && argv[i][2 + n] != '='))
+				continue;
+			if (o->value == NULL) {
+				if (argv[i][2 + n] == '=')
+					o = NULL;
+				else
+					*o->flag = 1;
+			} else if (argv[i][2 + n] == '=') {
+				*o->value = argv[i] + 3 + n;
+			} else if (i + 1 < argc) {
+				*o->value = argv[++i];
+			} else {
+				fprintf(stderr, "madoguchi-admin: %s: --%s needs a value\n", cmd, o->name);
+				return EXIT_USAGE;
+			}
+			break;
+		}
+		if (o == NULL || o->name == NULL) {
+			fprintf(stderr, "madoguchi-admin: %s: unknown option %s\n", cmd, argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_format(const char *cmd, const char *s, int allow_csv, enum out_format *f)
+{
+	if (s == NULL || strcmp(s, "table") == 0 || strcmp(s, "text") == 0)
+		*f = FMT_TABLE;
+	else if (strcmp(s, "json") == 0)
+		*f = FMT_JSON;
+	else if (allow_csv && strcmp(s, "csv") == 0)
+		*f = FMT_CSV;
+	else {
+		fprintf(stderr, "madoguchi-admin: %s: --format is %s\n", cmd,
+			allow_csv ? "table, json or csv" : "text or json");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_store(struct admin *ad, struct mdg_store *st)
+{
+	char err[1024];
+
+	if (mdg_store_sqlite_open(st, ad->cfg.database, err, sizeof(err)) == -1) {
+		fprintf(stderr, "madoguchi-admin: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+enum {
+	C_SEQ, C_RECEIPT, C_ACCEPTED, C_EFFECTIVE, C_SERIAL, C_ISSUER, C_REASON, C_CLIENT, C_BATCH,
+	C_NAME, C_ADDRESS, C_BIRTH, C_NCOLS
+};
+
+static const char *const col_title[C_NCOLS] = {
+	"SEQ", "RECEIPT ID", "ACCEPTED AT", "EFFECTIVE FROM", "SERIAL", "ISSUER", "REASON",
+	"CLIENT ADDRESS", "EXPORT BATCH", "NAME", "ADDRESS", "BIRTH DATE",
+};
+static const char *const show_title[C_NCOLS] = {
+	"seq", "receipt id", "accepted at", "effective from", "serial", "issuer", "reason",
+	"client address", "export batch", "name", "address", "birth date",
+};
+static const char *const col_key[C_NCOLS] = {
+	"seq", "receiptId", "acceptedAt", "effectiveFrom", "serial", "issuer", "reason",
+	"clientAddress", "exportBatch", "name", "address", "birthDate",
+};
+
+struct log_out {
+	enum out_format fmt;
+	int personal;		/* --show-personal-data */
+	int64_t limit;		/* 0: none */
+	int64_t n;		/* rows printed */
+	int64_t last_seq;
+	int more;		/* a row beyond the limit exists */
+	int failed;
+	char **cells;		/* table: n * C_NCOLS strings */
+	size_t cap;
+};
+
+/* The cells of one row as strings (malloc'd). */
+static int
+row_cells(const struct mdg_acceptance_row *r, int personal, char *cell[C_NCOLS])
+{
+	char buf[1100];
+	struct mdg_form form;
+	int i, have_form = 0;
+
+	if (personal && mdg_evidence_form(r->request_der, r->request_len, &form) == 0)
+		have_form = 1;
+	for (i = 0; i < C_NCOLS; i++) {
+		buf[0] = '\0';
+		switch (i) {
+		case C_SEQ:
+			snprintf(buf, sizeof(buf), "%lld", (long long)r->seq);
+			break;
+		case C_RECEIPT:
+			snprintf(buf, sizeof(buf), "%s", r->receipt_id);
+			break;
+		case C_ACCEPTED:
+			snprintf(buf, sizeof(buf), "%s", r->accepted_at);
+			break;
+		case C_EFFECTIVE:
+			snprintf(buf, sizeof(buf), "%s", r->effective_from);
+			break;
+		case C_SERIAL:
+			mdg_serial_hex(r->serial, r->serial_len, buf, sizeof(buf));
+			break;
+		case C_ISSUER:
+			mdg_name_text(r->issuer_der, r->issuer_len, buf, sizeof(buf));
+			break;
+		case C_REASON:
+			snprintf(buf, sizeof(buf), "%s", r->reason);
+			break;
+		case C_CLIENT:
+			snprintf(buf, sizeof(buf), "%s", r->client_addr);
+			break;
+		case C_BATCH:
+			if (r->export_batch > 0)
+				snprintf(buf, sizeof(buf), "%lld", (long long)r->export_batch);
+			break;
+		case C_NAME:
+			cell[i] = strdup(r->holder_name);
+			continue;
+		case C_ADDRESS:
+			if (have_form)
+				snprintf(buf, sizeof(buf), "%s", form.address);
+			break;
+		case C_BIRTH:
+			if (have_form)
+				snprintf(buf, sizeof(buf), "%s", form.birth_date);
+			break;
+		}
+		cell[i] = strdup(buf);
+	}
+	for (i = 0; i < C_NCOLS; i++)
+		if (cell[i] == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+free_cells(char **cell, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(cell[i]);
+}
+
+/* Columns shown: all but address and birth date unless asked for. */
+static int
+col_shown(int c, int personal)
+{
+	return personal || (c != C_ADDRESS && c != C_BIRTH);
+}
+
+/* Terminal columns of UTF-8 text: East Asian wide characters take two. */
+static size_t
+display_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t w = 0;
+	unsigned long c;
+	int k;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			c = *p++;
+		} else {
+			k = *p >= 0xf0 ? 3 : *p >= 0xe0 ? 2 : 1;
+			c = *p++ & (0x3f >> k);
+			for (; k > 0 && (*p & 0xc0) == 0x80; k--)
+				c = c << 6 | (*p++ & 0x3f);
+		}
+		if ((c >= 0x1100 && c <= 0x115f) || (c >= 0x2e80 && c <= 0xa4cf) ||
+		    (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) ||
+		    (c >= 0xfe30 && c <= 0xfe4f) || (c >= 0xff00 && c <= 0xff60) ||
+		    (c >= 0xffe0 && c <= 0xffe6) || (c >= 0x20000 && c <= 0x3fffd))
+			w += 2;
+		else
+			w += 1;
+	}
+	return w;
+}
+
+/* Control characters would break the table (and a terminal). */
+static void
+put_table_cell(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void
+put_csv_cell(const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static json_t *
+json_text(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j != NULL ? j : json_string("(not valid UTF-8)");
+}
+
+static json_t *
+row_json(char *cell[C_NCOLS], int personal)
+{
+	json_t *o = json_object();
+	int i;
+
+	if (o == NULL)
+		return NULL;
+	for (i = 0; i < C_NCOLS; i++) {
+		if (!col_shown(i, personal))
+			continue;
+		if (i == C_SEQ || (i == C_BATCH && cell[i][0] != '\0'))
+			json_object_set_new(o, col_key[i], json_integer(strtoll(cell[i], NULL, 10)));
+		else if (i == C_BATCH || ((i == C_ADDRESS || i == C_BIRTH) && cell[i][0] == '\0'))
+			json_object_set_new(o, col_key[i], json_null());
+		else
+			json_object_set_new(o, col_key[i], json_text(cell[i]));
+	}
+	return o;
+}
+
+static int
+print_json(json_t *o)
+{
+	char *s;
+
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+		return -1;
+	printf("%s\n", s);
+	free(s);
+	return 0;
+}
+
+static int
+print_json_row(char *cell[C_NCOLS], int personal)
+{
+	json_t *o = row_json(cell, personal);
+	int rc = print_json(o);
+
+	json_decref(o);
+	return rc;
+}
+
+static void
+print_csv_header(int personal)
+{
+	int i, first = 1;
+
+	for (i = 0; i < C_NCOLS; i++) {
+		if (!col_shown(i, personal))
+			continue;
+		printf("%s%s", first ? "" : ",", col_key[i]);
+		first = 0;
+	}
+	printf("\r\n");
+}
+
+static void
+print_csv_row(char *cell[C_NCOLS], int personal)
+{
+	int i, first = 1;
+
+	for (i = 0; i < C_NCOLS; i++) {
+		if (!col_shown(i, personal))
+			continue;
+		if (!first)
+			putchar(',');
+		put_csv_cell(cell[i]);
+		first = 0;
+	}
+	printf("\r\n");
+}
+
+static int
+log_row(void *arg, const struct mdg_acceptance_row *r)
+{
+	struct log_out *o = arg;
+	char *cell[C_NCOLS] = { NULL };
+	char **grown;
+
+	if (o->limit > 0 && o->n >= o->limit) {
+		o->more = 1;
+		return 1;
+	}
+	if (row_cells(r, o->personal, cell) == -1)
+		goto fail;
+	if (o->fmt == FMT_TABLE) {
+		if (((size_t)o->n + 1) * C_NCOLS > o->cap) {
+			size_t cap = o->cap ? o->cap * 2 : 64 * C_NCOLS;
+
+			if ((grown = realloc(o->cells, cap * sizeof(*grown))) == NULL)
+				goto fail;
+			o->cells = grown;
+			o->cap = cap;
+		}
+		memcpy(o->cells + (size_t)o->n * C_NCOLS, cell, sizeof(cell));
+	} else {
+		if (o->fmt == FMT_JSON) {
+			if (print_json_row(cell, o->personal) == -1) {
+				free_cells(cell, C_NCOLS);
+				goto fail;
+			}
+		} else {
+			print_csv_row(cell, o->personal);
+		}
+		free_cells(cell, C_NCOLS);
+	}
+	o->n++;
+	o->last_seq = r->seq;
+	return 0;
+fail:
+	free_cells(cell, C_NCOLS);
+	o->failed = 1;
+	return 1;
+}
+
+static void
+print_table(const struct log_out *o)
+{
+	size_t w[C_NCOLS], i, k, x;
+	int c, last = C_NCOLS - 1;
+
+	while (!col_shown(last, o->personal))
+		last--;
+	for (c = 0; c < C_NCOLS; c++)
+		w[c] = display_width(col_title[c]);
+	for (i = 0; i < (size_t)o->n; i++)
+		for (c = 0; c < C_NCOLS; c++)
+			if ((x = display_width(o->cells[i * C_NCOLS + c])) > w[c])	/* "-" fits */
+				w[c] = x;
+	for (i = 0; i <= (size_t)o->n; i++) {
+		for (c = 0; c < C_NCOLS; c++) {
+			const char *s = i == 0 ? col_title[c] : o->cells[(i - 1) * C_NCOLS + c];
+
+			if (!col_shown(c, o->personal))
+				continue;
+			if (*s == '\0')
+				s = "-";
+			put_table_cell(s);
+			if (c == last)
+				break;
+			for (k = display_width(s); k < w[c] + 2; k++)
+				putchar(' ');
+		}
+		putchar('\n');
+	}
+}
+
+static int
+cmd_log(struct admin *ad, int argc, char **argv)
+{
+	const char *since = NULL, *until = NULL, *serial = NULL, *issuer = NULL, *receipt = NULL,
+		   *reason = NULL, *limit = NULL, *after = NULL, *format = NULL;
+	int personal = 0, npos, rc = EXIT_FAILURE;
+	const struct opt opts[] = {
+		{ "since", &since, NULL }, { "until", &until, NULL }, { "serial", &serial, NULL },
+		{ "issuer", &issuer, NULL }, { "receipt", &receipt, NULL },
+		{ "reason", &reason, NULL }, { "limit", &limit, NULL }, { "after", &after, NULL },
+		{ "format", &format, NULL }, { "show-personal-data", NULL, &personal },
+		{ NULL, NULL, NULL },
+	};
+	struct mdg_store st = { NULL, NULL };
+	struct mdg_log_filter f;
+	struct log_out o;
+	unsigned char sbytes[MDG_SERIAL_MAX];
+	char rid[MDG_RECEIPT_LEN], *end;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	memset(&o, 0, sizeof(o));
+	if (parse_opts("log", argc, argv, opts, NULL, 0, &npos) != 0)
+		return EXIT_USAGE;
+	if (parse_format("log", format, 1, &o.fmt) == -1)
+		return EXIT_USAGE;
+	if (since != NULL) {
+		if (mdg_log_time_arg(since, 0, &f.since) == -1)
+			goto bad_time;
+		f.has_since = 1;
+	}
+	if (until != NULL) {
+		if (mdg_log_time_arg(until, 1, &f.until) == -1)
+			goto bad_time;
+		f.has_until = 1;
+	}
+	if (serial != NULL) {
+		if (mdg_serial_parse_hex(serial, sbytes, &f.serial_len) == -1) {
+			fprintf(stderr, "madoguchi-admin: log: --serial is a serial number in hex\n");
+			return EXIT_USAGE;
+		}
+		f.serial = sbytes;
+	}
+	if (receipt != NULL) {
+		if (strlen(receipt) != MDG_RECEIPT_LEN - 1) {
+			fprintf(stderr, "madoguchi-admin: log: --receipt is a receipt id of %d hex "
+				"digits\n", MDG_RECEIPT_LEN - 1);
+			return EXIT_USAGE;
+		}
+		for (i = 0; i < MDG_RECEIPT_LEN; i++)
+			rid[i] = (char)tolower((unsigned char)receipt[i]);
+		f.receipt_id = rid;
+	}
+	if (reason != NULL && mdg_reason_lookup(reason) == NULL) {
+		fprintf(stderr, "madoguchi-admin: log: --reason is one of unspecified, keyCompromise, "
+			"affiliationChanged, superseded, cessationOfOperation\n");
+		return EXIT_USAGE;
+	}
+	f.reason = reason;
+	f.issuer = issuer;
+	if (limit != NULL) {
+		errno = 0;
+		o.limit = strtoll(limit, &end, 10);
+		if (errno != 0 || end == limit || *end != '\0' || o.limit < 1 ||
+		    o.limit >= INT64_MAX) {
+			fprintf(stderr, "madoguchi-admin: log: --limit is a number of rows (1 or more)\n");
+			return EXIT_USAGE;
+		}
+		f.limit = o.limit + 1;	/* one more: is there a next page? */
+	}
+	if (after != NULL) {
+		errno = 0;
+		f.after_seq = strtoll(after, &end, 10);
+		if (errno != 0 || end == after || *end != '\0' || f.after_seq < 0) {
+			fprintf(stderr, "madoguchi-admin: log: --after is a seq (0 or more)\n");
+			return EXIT_USAGE;
+		}
+	}
+	f.with_request = personal;
+	o.personal = personal;
+
+	if (open_store(ad, &st) == -1)
+		goto out;
+	if (o.fmt == FMT_CSV)
+		print_csv_header(personal);
+	if (st.ops->log_query(st.cls, &f, log_row, &o) != MDG_STORE_OK || o.failed) {
+		fprintf(stderr, "madoguchi-admin: log: database error while reading the log\n");
+		goto out;
+	}
+	if (o.fmt == FMT_TABLE)
+		print_table(&o);
+	fflush(stdout);
+	if (o.fmt == FMT_TABLE) {
+		if (o.n == 0)
+			fprintf(stderr, "no acceptances match\n");
+	}
+	if (o.more && o.fmt == FMT_TABLE)
+		fprintf(stderr, "more rows follow: repeat with --after %lld for the next page\n",
+			(long long)o.last_seq);
+	rc = EXIT_SUCCESS;
+out:
+	fflush(stdout);
+	if (o.cells != NULL)
+		free_cells(o.cells, (size_t)o.n * C_NCOLS);
+	free(o.cells);
+	mdg_store_close(&st);
+	return rc;
+bad_time:
+	fprintf(stderr, "madoguchi-admin: log: --since/--until take a date (YYYY-MM-DD, JST) or "
+		"RFC 3339 (2026-11-27T10:00:00+09:00)\n");
+	return EXIT_USAGE;
+}
+
+static int
+cmd_log_verify(struct admin *ad, int argc, char **argv)
+{
+	const char *head = NULL;
+	const struct opt opts[] = { { "head", &head, NULL }, { NULL, NULL, NULL } };
+	struct mdg_store st = { NULL, NULL };
+	struct mdg_log_verdict v;
+	unsigned char want[MDG_HASH_LEN];
+	char hx[2 * MDG_HASH_LEN + 1];
+	int npos, rc = EXIT_FAILURE;
+
+	if (parse_opts("log verify", argc, argv, opts, NULL, 0, &npos) != 0)
+		return EXIT_USAGE;
+	if (head != NULL && mdg_unhex(head, want, sizeof(want)) == -1) {
+		fprintf(stderr, "madoguchi-admin: log verify: --head is a hash of 64 hex digits\n");
+		return EXIT_USAGE;
+	}
+	if (open_store(ad, &st) == -1)
+		goto out;
+	if (mdg_log_verify(&st, head != NULL ? want : NULL, &v) != MDG_STORE_OK) {
+		fprintf(stderr, "madoguchi-admin: log verify: database error while reading the log\n");
+		goto out;
+	}
+	if (v.bad) {
+		if (v.bad_seq > 0)
+			fprintf(stderr, "madoguchi-admin: log verify: FAILED at seq %lld: %s\n",
+				(long long)v.bad_seq, v.what);
+		else
+			fprintf(stderr, "madoguchi-admin: log verify: FAILED: %s\n", v.what);
+		goto out;
+	}
+	mdg_hex(v.head, MDG_HASH_LEN, hx);
+	printf("ok: %lld rows, head %s", (long long)v.rows, hx);
+	if (head != NULL && v.head_seq > 0 && v.head_seq < v.rows)
+		printf(" (the given head is the hash of seq %lld: %lld row%s appended since)",
+		       (long long)v.head_seq, (long long)(v.rows - v.head_seq),
+		       v.rows - v.head_seq == 1 ? "" : "s");
+	printf("\n");
+	rc = EXIT_SUCCESS;
+out:
+	mdg_store_close(&st);
+	return rc;
+}
+
+static int
+cmd_log_head(struct admin *ad, int argc, char **argv)
+{
+	const char *format = NULL;
+	const struct opt opts[] = { { "format", &format, NULL }, { NULL, NULL, NULL } };
+	struct mdg_store st = { NULL, NULL };
+	struct mdg_log_head h;
+	enum out_format fmt;
+	char hx[2 * MDG_HASH_LEN + 1], *s = NULL;
+	json_t *o = NULL;
+	int npos, rc = EXIT_FAILURE;
+
+	if (parse_opts("log head", argc, argv, opts, NULL, 0, &npos) != 0 ||
+	    parse_format("log head", format, 0, &fmt) == -1)
+		return EXIT_USAGE;
+	if (open_store(ad, &st) == -1)
+		goto out;
+	if (st.ops->log_head(st.cls, &h) != MDG_STORE_OK) {
+		fprintf(stderr, "madoguchi-admin: log head: database error while reading the log\n");
+		goto out;
+	}
+	mdg_hex(h.hash, MDG_HASH_LEN, hx);
+	if (fmt == FMT_JSON) {
+		o = json_pack("{s:I, s:I, s:s, s:o}", "count", (json_int_t)h.count, "seq",
+			      (json_int_t)h.seq, "head", hx, "lastAcceptedAt",
+			      h.count > 0 ? json_string(h.accepted_at) : json_null());
+		if (o == NULL || (s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) == NULL)
+			goto out;
+		printf("%s\n", s);
+	} else {
+		printf("count: %lld\n", (long long)h.count);
+		printf("seq: %lld\n", (long long)h.seq);
+		printf("head: %s\n", hx);
+		printf("last accepted at: %s\n", h.count > 0 ? h.accepted_at : "-");
+	}
+	rc = EXIT_SUCCESS;
+out:
+	free(s);
+	json_decref(o);
+	mdg_store_close(&st);
+	return rc;
+}
+
+struct show_ctx {
+	enum out_format fmt;
+	int personal;
+	const char *evidence;
+	int found, failed;
+};
+
+static int
+write_evidence(const char *path, const struct mdg_acceptance_row *r)
+{
+	unsigned char h[32];
+	int fd = -1, rc = -1;
+	size_t off = 0;
+	ssize_t n;
+
+	if (r->request_der == NULL || r->request_len == 0) {
+		fprintf(stderr, "madoguchi-admin: log show: no stored request\n");
+		return -1;
+	}
+	if (EVP_Digest(r->request_der, r->request_len, h, NULL, EVP_sha256(), NULL) != 1 ||
+	    r->request_sha256_len != 32 || memcmp(h, r->request_sha256, 32) != 0)
+		fprintf(stderr, "madoguchi-admin: log show: warning: the stored request does not "
+			"match its request_sha256: run log verify\n");
+	/* the evidence holds personal data */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		fprintf(stderr, "madoguchi-admin: log show: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	while (off < r->request_len) {
+		n = write(fd, r->request_der + off, r->request_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "madoguchi-admin: log show: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		fprintf(stderr, "madoguchi-admin: log show: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+static int
+show_row(void *arg, const struct mdg_acceptance_row *r)
+{
+	struct show_ctx *c = arg;
+	char *cell[C_NCOLS] = { NULL };
+	char cert[65], req[65], prev[65], hash[65], bytes[32];
+	const char *extra_key[] = { "certSha256", "requestSha256", "requestBytes", "prevHash",
+				    "hash" };
+	const char *extra_title[] = { "certificate SHA-256", "request SHA-256", "request bytes",
+				      "prev hash", "hash" };
+	const char *extra[5];
+	json_t *o = NULL;
+	int i;
+
+	c->found = 1;
+	if (row_cells(r, c->personal, cell) == -1)
+		goto fail;
+	mdg_hex(r->cert_sha256, r->cert_sha256_len > 32 ? 32 : r->cert_sha256_len, cert);
+	mdg_hex(r->request_sha256, r->request_sha256_len > 32 ? 32 : r->request_sha256_len, req);
+	mdg_hex(r->prev_hash, r->prev_hash_len > 32 ? 32 : r->prev_hash_len, prev);
+	mdg_hex(r->hash, r->hash_len > 32 ? 32 : r->hash_len, hash);
+	snprintf(bytes, sizeof(bytes), "%zu", r->request_len);
+	extra[0] = cert;
+	extra[1] = req;
+	extra[2] = bytes;
+	extra[3] = prev;
+	extra[4] = hash;
+	if (c->fmt == FMT_JSON) {
+		if ((o = row_json(cell, c->personal)) == NULL)
+			goto fail;
+		for (i = 0; i < 5; i++)
+			json_object_set_new(o, extra_key[i], i == 2 ? json_integer((json_int_t)r->request_len)
+								     : json_string(extra[i]));
+		if (print_json(o) == -1)
+			goto fail;
+	} else {
+		for (i = 0; i < C_NCOLS; i++) {
+			if (!col_shown(i, c->personal))
+				continue;
+			printf("%-20s ", show_title[i]);
+			put_table_cell(i == C_BATCH && cell[i][0] == '\0' ? "(not exported)" :
+				       cell[i]);
+			putchar('\n');
+		}
+		for (i = 0; i < 5; i++)
+			printf("%-20s %s\n", extra_title[i], extra[i]);
+	}
+	if (c->evidence != NULL && write_evidence(c->evidence, r) == -1)
+		goto fail;
+	json_decref(o);
+	free_cells(cell, C_NCOLS);
+	return 1;
+fail:
+	json_decref(o);
+	free_cells(cell, C_NCOLS);
+	c->failed = 1;
+	return 1;
+}
+
+static int
+cmd_log_show(struct admin *ad, int argc, char **argv)
+{
+	const char *format = NULL, *evidence = NULL;
+	int personal = 0, npos, rc = EXIT_FAILURE;
+	const struct opt opts[] = {
+		{ "evidence", &evidence, NULL }, { "format", &format, NULL },
+		{ "show-personal-data", NULL, &personal }, { NULL, NULL, NULL },
+	};
+	struct mdg_store st = { NULL, NULL };
+	struct mdg_log_filter f;
+	struct show_ctx c;
+	char *pos[1], rid[MDG_RECEIPT_LEN];
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
+	if (parse_opts("log show", argc, argv, opts, pos, 1, &npos) != 0)
+		return EXIT_USAGE;
+	if (npos != 1) {
+		fprintf(stderr, "madoguchi-admin: usage: madoguchi-admin --config FILE log show "
+			"RECEIPT [--evidence FILE] [--format text|json] [--show-personal-data]\n");
+		return EXIT_USAGE;
+	}
+	if (parse_format("log show", format, 0, &c.fmt) == -1)
+		return EXIT_USAGE;
+	if (strlen(pos[0]) != MDG_RECEIPT_LEN - 1) {
+		fprintf(stderr, "madoguchi-admin: log show: a receipt id is %d hex digits\n",
+			MDG_RECEIPT_LEN - 1);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < MDG_RECEIPT_LEN; i++)
+		rid[i] = (char)tolower((unsigned char)pos[0][i]);
+	c.personal = personal;
+	c.evidence = evidence;
+	f.receipt_id = rid;
+	f.with_request = 1;
+	if (open_store(ad, &st) == -1)
+		goto out;
+	if (st.ops->log_query(st.cls, &f, show_row, &c) != MDG_STORE_OK) {
+		fprintf(stderr, "madoguchi-admin: log show: database error while reading the log\n");
+		goto out;
+	}
+	if (c.failed)
+		goto out;
+	if (!c.found) {
+		fprintf(stderr, "madoguchi-admin: log show: no acceptance with receipt id %s\n", rid);
+		goto out;
+	}
+	if (evidence != NULL)
+		fprintf(stderr, "wrote the signed request (%s) to %s\n", "CMS, DER", evidence);
+	rc = EXIT_SUCCESS;
+out:
+	fflush(stdout);
 	mdg_store_close(&st);
 	return rc;
 }

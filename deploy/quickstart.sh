@@ -31,7 +31,7 @@ build/admin/madoguchi-admin --config "$demo/madoguchi.conf" db init
 build/admin/madoguchi-admin --config "$demo/madoguchi.conf" crl import \
   "$demo/pki/crls/jlis-full.crl.der" "$demo/pki/crls/jlis-dp-chiyoda.crl.der" \
   "$demo/pki/crls/pref-tokyo-dp-shinjuku.crl.der"
-build/server/madoguchid --config "$demo/madoguchi.conf" 2>"$demo/madoguchid.log" &
+nohup build/server/madoguchid --config "$demo/madoguchi.conf" </dev/null >/dev/null 2>"$demo/madoguchid.log" &
 echo $! > "$demo/madoguchid.pid"
 for i in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:${MADOGUCHI_PORT:-8080}/healthz" >/dev/null 2>&1 && break

@@ -268,7 +268,9 @@ static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct 
 		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, "serial not positive or too long");
 	if (mdg_jpki_check(req->cert, (const char(*)[64])cfg->policies, cfg->n_policies, &facts, &why) != 0)
 		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, why);
-	const struct mdg_anchor *anchor = &p->anchors->v[ai];
+	/* CRLs and acceptances are keyed by the name's first anchor (as crl.c
+	 * stores them), so generations that encode one name differently agree */
+	const struct mdg_anchor *anchor = &p->anchors->v[idx[0]];
 
 	/* 5. request signature */
 	if (mdg_request_verify(req, &why) != 0)

@@ -89,6 +89,58 @@ enum mdg_crl_import_outcome {
 	MDG_CRL_UNCHANGED,	/* same number, same SHA-256: no-op success */
 };
 
+/* The acceptance log as read back (madoguchi-admin log ...): one row as
+ * stored. Pointers are owned by the store and valid only during the
+ * callback; a NULL text column reads as "". The hashes carry their stored
+ * lengths (log verify must not trust them to be 32). */
+struct mdg_acceptance_row {
+	int64_t seq;
+	const char *receipt_id;
+	const unsigned char *issuer_der;	/* matched anchor's subject DER */
+	size_t issuer_len;
+	const unsigned char *serial;		/* big-endian magnitude */
+	size_t serial_len;
+	const unsigned char *cert_sha256;
+	size_t cert_sha256_len;
+	const char *accepted_at;
+	const char *effective_from;
+	const char *reason;
+	const char *holder_name;
+	const char *client_addr;
+	int64_t export_batch;			/* 0: not exported */
+	const unsigned char *request_der;	/* NULL unless with_request */
+	size_t request_len;
+	const unsigned char *request_sha256;
+	size_t request_sha256_len;
+	const unsigned char *prev_hash;
+	size_t prev_hash_len;
+	const unsigned char *hash;
+	size_t hash_len;
+};
+
+/* Which acceptances log_query returns, always in seq order. Zeroed: all. */
+struct mdg_log_filter {
+	int64_t after_seq;		/* only rows with seq > after_seq */
+	int64_t limit;			/* at most this many rows; 0: no limit */
+	int has_since, has_until;
+	int64_t since;			/* accepted at >= since (Unix seconds) */
+	int64_t until;			/* accepted at < until (exclusive) */
+	const unsigned char *serial;	/* magnitude; NULL: any */
+	size_t serial_len;
+	const char *issuer;		/* RFC 4514 text (mdg_name_text_match); NULL: any */
+	const char *receipt_id;		/* NULL: any */
+	const char *reason;		/* NULL: any */
+	int with_request;		/* also read the stored request (evidence) */
+};
+
+/* The head of the chain: the number of rows and the last one. */
+struct mdg_log_head {
+	int64_t count;			/* 0: empty log (seq 0, hash all zero) */
+	int64_t seq;
+	unsigned char hash[32];
+	char accepted_at[MDG_TIME_LEN];
+};
+
 struct mdg_store_ops {
 	/* MDG_STORE_OK and *out filled, MDG_STORE_NOT_FOUND, or MDG_STORE_ERROR. */
 	enum mdg_store_status (*find_acceptance)(void *cls, const unsigned char *issuer, size_t issuer_len,
@@ -113,6 +165,13 @@ struct mdg_store_ops {
 	 * message when the number is not newer; ERROR otherwise. */
 	enum mdg_store_status (*crl_import)(void *cls, const struct mdg_crl_import *crl, time_t now,
 					    enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen);
+	/* Calls fn for each acceptance matching f, in seq order, within one
+	 * read snapshot; stops early (still OK) if fn returns non-zero. */
+	enum mdg_store_status (*log_query)(void *cls, const struct mdg_log_filter *f,
+					   int (*fn)(void *arg, const struct mdg_acceptance_row *r),
+					   void *arg);
+	/* The chain's head (count, last seq, hash, accepted at), one snapshot. */
+	enum mdg_store_status (*log_head)(void *cls, struct mdg_log_head *out);
 	/* Cheap liveness query. */
 	enum mdg_store_status (*ping)(void *cls);
 	void (*close)(void *cls);

@@ -18,6 +18,7 @@
 
 #include "chain.h"
 #include "store.h"
+#include "store_sqlite_log.h"
 
 /* Made by tools/embed_schema.py from schema/NNN_*.sql. */
 extern const char *const mdg_schema_migrations[];
@@ -675,6 +676,19 @@ sq_ping(void *cls)
 	return rc == SQLITE_ROW ? MDG_STORE_OK : MDG_STORE_ERROR;
 }
 
+static enum mdg_store_status
+sq_log_query(void *cls, const struct mdg_log_filter *f,
+	     int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
+{
+	return mdg_sqlite_log_query(((struct sq *)cls)->db, f, fn, arg);
+}
+
+static enum mdg_store_status
+sq_log_head(void *cls, struct mdg_log_head *out)
+{
+	return mdg_sqlite_log_head(((struct sq *)cls)->db, out);
+}
+
 static void
 sq_close(void *cls)
 {
@@ -696,6 +710,8 @@ static const struct mdg_store_ops sqlite_ops = {
 	.crl_scope = sq_crl_scope,
 	.list_crls = sq_list_crls,
 	.crl_import = sq_crl_import,
+	.log_query = sq_log_query,
+	.log_head = sq_log_head,
 	.ping = sq_ping,
 	.close = sq_close,
 };

@@ -751,6 +751,10 @@ class Daemon:
                          if len(h['serial']) >= 8 and h['serial'] in text)
         if serials:
             problems.append('certificate serials in stderr: %r' % serials[:3])
+        issuers = sorted({h['issuer'] for h in self.pki.holders.values()
+                          if h.get('issuer') and h['issuer'] in text})
+        if issuers:
+            problems.append('issuer names in stderr: %r' % issuers[:2])
         return problems
 
     # -- HTTP

@@ -1,6 +1,11 @@
 """madoguchi-admin: db init / db migrate, usage errors, the acceptance log
 and its hash chain (DESIGN.md "Programs", "Store")."""
 
+import csv
+import datetime
+import hashlib
+import io
+import json
 import os
 import re
 import subprocess
@@ -140,6 +145,213 @@ class AcceptanceLog(DaemonCase):
         cp = self.admin('log', 'verify')
         self.assertNotEqual(cp.returncode, 0, 'a tampered log verified: ' + text(cp))
         self.assertGreater(cp.returncode, 0)
+
+
+class LogQuery(DaemonCase):
+    """`log` filters, formats and paging; `log show` and its evidence,
+    verified offline with `openssl cms -verify` against the anchors."""
+
+    HOLDERS = (('valid-05', 'keyCompromise'), ('valid-06', None), ('valid-07', 'superseded'),
+               ('valid-08', 'keyCompromise'))
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.receipts = {}
+        for h, reason in cls.HOLDERS:
+            a = cls.daemon.submit(h, 'revocation', reason=reason)
+            if a.result != 'accepted':
+                raise AssertionError('setup: %s not accepted: %r' % (h, a))
+            cls.receipts[h] = a.json['receiptId']
+
+    def ok(self, *args):
+        cp = self.daemon.admin(*args)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        return cp.stdout.decode('utf-8')
+
+    def jsonl(self, *args):
+        return [json.loads(line) for line in self.ok('log', '--format', 'json', *args).splitlines()]
+
+    def test_json_lines_columns(self):
+        rows = self.jsonl()
+        self.assertEqual([r['seq'] for r in rows], [1, 2, 3, 4])
+        for r, (h, reason) in zip(rows, self.HOLDERS):
+            hd = self.pki.holder(h)
+            self.assertEqual(r['receiptId'], self.receipts[h])
+            self.assertEqual(r['serial'], hd['serial'])
+            self.assertTrue(harness.same_dn(r['issuer'], hd['issuer']), r['issuer'])
+            self.assertEqual(r['reason'], reason or 'unspecified')
+            self.assertEqual(r['name'], hd['applicant']['name'])
+            self.assertEqual(r['clientAddress'], '127.0.0.1')
+            self.assertIsNone(r['exportBatch'])
+            for k in ('acceptedAt', 'effectiveFrom'):
+                self.assertRegex(r[k], r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+09:00$')
+            # addresses and birth dates only when asked for
+            self.assertNotIn('address', r)
+            self.assertNotIn('birthDate', r)
+        rows = self.jsonl('--show-personal-data')
+        for r, (h, _) in zip(rows, self.HOLDERS):
+            self.assertEqual(r['address'], self.pki.holder(h)['applicant']['address'])
+            self.assertEqual(r['birthDate'], self.pki.holder(h)['applicant']['birthDate'])
+
+    def test_table_and_csv(self):
+        out = self.ok('log')
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 5, out)
+        self.assertTrue(lines[0].startswith('SEQ'), out)
+        for h, _ in self.HOLDERS:
+            self.assertIn(self.receipts[h], out)
+            self.assertIn(self.pki.holder(h)['applicant']['name'], out)
+            self.assertNotIn(self.pki.holder(h)['applicant']['address'], out)
+        # aligned: the receipt column starts at the same place on every line
+        cols = {line.index(self.receipts[h]) for line, (h, _) in zip(lines[1:], self.HOLDERS)}
+        self.assertEqual(len(cols), 1, out)
+        self.assertEqual(lines[0].index('RECEIPT'), cols.pop(), out)
+        out = self.ok('log', '--format', 'csv', '--show-personal-data')
+        self.assertIn('\r\n', out)
+        rows = list(csv.DictReader(io.StringIO(out, newline='')))
+        self.assertEqual(len(rows), 4)
+        self.assertEqual(rows[0]['receiptId'], self.receipts['valid-05'])
+        self.assertEqual(rows[0]['issuer'], self.pki.holder('valid-05')['issuer'])  # has commas
+        self.assertEqual(rows[2]['address'], self.pki.holder('valid-07')['applicant']['address'])
+
+    def test_filters(self):
+        h = self.pki.holder('valid-07')
+        self.assertEqual([r['seq'] for r in self.jsonl('--serial', h['serial'].upper())], [3])
+        self.assertEqual([r['seq'] for r in self.jsonl('--serial', '0x00' + h['serial'])], [3])
+        self.assertEqual([r['seq'] for r in self.jsonl('--receipt', self.receipts['valid-06'])], [2])
+        self.assertEqual([r['seq'] for r in self.jsonl('--reason', 'keyCompromise')], [1, 4])
+        self.assertEqual(len(self.jsonl('--issuer', h['issuer'])), 4)
+        self.assertEqual(self.jsonl('--issuer', 'CN=nobody,C=JP'), [])
+        rows = self.jsonl()
+        first, last = rows[0]['acceptedAt'], rows[-1]['acceptedAt']
+        # dates are JST days, --until a date includes that whole day
+        day1 = datetime.date.fromisoformat(first[:10])
+        day2 = datetime.date.fromisoformat(last[:10])
+        self.assertEqual(len(self.jsonl('--since', str(day1), '--until', str(day2))), 4)
+        self.assertEqual(self.jsonl('--until', str(day1 - datetime.timedelta(days=1))), [])
+        self.assertEqual(self.jsonl('--since', str(day2 + datetime.timedelta(days=1))), [])
+        self.assertEqual(len(self.jsonl('--since', first)), 4)
+        self.assertGreaterEqual(len(self.jsonl('--until', first)), 1)
+        # the same instant in UTC
+        t = datetime.datetime.fromisoformat(last).astimezone(datetime.timezone.utc)
+        self.assertEqual(len(self.jsonl('--until', t.strftime('%Y-%m-%dT%H:%M:%SZ'))), 4)
+        t1 = t + datetime.timedelta(seconds=1)
+        self.assertEqual(self.jsonl('--since', t1.strftime('%Y-%m-%dT%H:%M:%SZ')), [])
+        for bad in (('--since', 'yesterday'), ('--serial', 'xyz'), ('--reason', 'whim'),
+                    ('--limit', '0'), ('--format', 'xml'), ('--frobnicate',)):
+            with self.subTest(args=bad):
+                cp = self.daemon.admin('log', *bad)
+                self.assertEqual(cp.returncode, 2, text(cp))
+
+    def test_paging(self):
+        cp = self.daemon.admin('log', '--limit', '3')
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertEqual(len(cp.stdout.decode().splitlines()), 4)
+        self.assertIn('--after 3', cp.stderr.decode())
+        self.assertEqual([r['seq'] for r in self.jsonl('--limit', '3', '--after', '3')], [4])
+        self.assertEqual([r['seq'] for r in self.jsonl('--limit', '2', '--after', '1')], [2, 3])
+        cp = self.daemon.admin('log', '--limit', '4')
+        self.assertNotIn('--after', cp.stderr.decode())
+
+    def test_head_json(self):
+        j = json.loads(self.ok('log', 'head', '--format', 'json'))
+        self.assertEqual(j['count'], 4)
+        self.assertRegex(j['head'], r'^[0-9a-f]{64}$')
+        self.assertEqual(j['lastAcceptedAt'], self.jsonl()[-1]['acceptedAt'])
+        self.assertIn('ok: 4 rows, head %s' % j['head'], self.ok('log', 'verify'))
+
+    def test_show_and_offline_evidence(self):
+        h = self.pki.holder('valid-06')
+        rid = self.receipts['valid-06']
+        out = self.ok('log', 'show', rid)
+        self.assertIn(rid, out)
+        self.assertIn(h['applicant']['name'], out)
+        self.assertNotIn(h['applicant']['address'], out)
+        self.assertIn(h['serial'], out)
+        self.assertRegex(out, r'hash +[0-9a-f]{64}')
+        j = json.loads(self.ok('log', 'show', rid.upper(), '--format', 'json',
+                               '--show-personal-data'))
+        self.assertEqual(j['seq'], 2)
+        self.assertEqual(j['birthDate'], h['applicant']['birthDate'])
+        for k in ('certSha256', 'requestSha256', 'prevHash', 'hash'):
+            self.assertRegex(j[k], r'^[0-9a-f]{64}$')
+        ev = os.path.join(self.daemon.dir, 'evidence.der')
+        self.ok('log', 'show', rid, '--evidence', ev)
+        self.assertEqual(os.stat(ev).st_mode & 0o777, 0o600)
+        with open(ev, 'rb') as f:
+            der = f.read()
+        self.assertEqual(hashlib.sha256(der).hexdigest(), j['requestSha256'])
+        # offline, as docs/operations.md says: all anchors in one file
+        bundle = os.path.join(self.daemon.dir, 'anchors.pem')
+        with open(bundle, 'wb') as out_f:
+            for name in sorted(os.listdir(self.pki.anchors)):
+                with open(os.path.join(self.pki.anchors, name), 'rb') as f:
+                    out_f.write(f.read())
+        form = os.path.join(self.daemon.dir, 'form.json')
+        cp = run(['openssl', 'cms', '-verify', '-binary', '-inform', 'DER', '-in', ev,
+                  '-CAfile', bundle, '-purpose', 'any', '-out', form])
+        self.assertEqual(cp.returncode, 0, text(cp))
+        with open(form, encoding='utf-8') as f:
+            self.assertEqual(json.load(f)['applicant'], h['applicant'])
+        cp = self.daemon.admin('log', 'show', 'f' * 32)
+        self.assertEqual(cp.returncode, 1, text(cp))
+
+
+class ChainTampering(unittest.TestCase):
+    """Alter, delete and reorder rows with the sqlite3 CLI: `log verify`
+    fails naming the row (DESIGN.md "Store", issue: operators' tools)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = shared_pki()
+        cls.daemon = Daemon(cls.pki, name='tamper')
+        cls.daemon.start()
+        try:
+            for h in ('valid-11', 'valid-12', 'valid-13', 'valid-14'):
+                a = cls.daemon.submit(h, 'revocation')
+                if a.result != 'accepted':
+                    raise AssertionError('setup: %s not accepted: %r' % (h, a))
+        finally:
+            cls.daemon.stop_and_check()
+
+    def tampered(self, sql):
+        copy = os.path.join(self.daemon.dir, 'copy-%d.db' % len(os.listdir(self.daemon.dir)))
+        sqlite(self.daemon.db, ".backup '%s'" % copy)
+        if sql:
+            sqlite(copy, sql)
+        d = Daemon(self.pki, name='tampered', database=copy, init_db=False, crls=())
+        return d.admin('log', 'verify')
+
+    def test_intact(self):
+        cp = self.tampered(None)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertRegex(text(cp), r'^ok: 4 rows, head [0-9a-f]{64}$')
+
+    def check_failed(self, sql, seq):
+        cp = self.tampered(sql)
+        self.assertEqual(cp.returncode, 1, text(cp))
+        self.assertIn('seq %d' % seq, text(cp))
+
+    def test_altered_row(self):
+        self.check_failed("UPDATE acceptances SET accepted_at = replace(accepted_at, '+09:00', 'Z') "
+                          "WHERE seq = 2;", 2)
+
+    def test_altered_evidence(self):
+        self.check_failed("UPDATE acceptances SET request = request || X'00' WHERE seq = 3;", 3)
+
+    def test_deleted_row(self):
+        self.check_failed('DELETE FROM acceptances WHERE seq = 2;', 3)
+
+    def test_deleted_and_renumbered(self):
+        self.check_failed('DELETE FROM acceptances WHERE seq = 2;'
+                          'UPDATE acceptances SET seq = 2 WHERE seq = 3;'
+                          'UPDATE acceptances SET seq = 3 WHERE seq = 4;', 2)
+
+    def test_reordered_rows(self):
+        self.check_failed('UPDATE acceptances SET seq = 100 WHERE seq = 2;'
+                          'UPDATE acceptances SET seq = 2 WHERE seq = 3;'
+                          'UPDATE acceptances SET seq = 3 WHERE seq = 100;', 2)
 
 
 if __name__ == '__main__':

@@ -83,6 +83,28 @@ class CrlImport(DaemonCase):
         a = self.daemon.submit('revoked-full', 'validity-check')
         self.assertAnswer(a, 'revoked', 'validity-check', 200)
 
+    def test_anchor_not_valid_at_this_update(self):
+        # jlis-g2 begins now-2y: a CRL it "issued" three years ago is refused
+        crl = self.pki.make_crl('jlis-g2', 1, dp='E2E-Early-shi', this_update_hours=-26280,
+                                next_update_hours=-26256)
+        self.assertRefused(self.imp(crl))
+
+    def test_lookup_is_by_issuer_and_serial(self):
+        d = self.daemon
+        jlis_serial = self.pki.holder('valid-10')['serial']
+        # the same serial on another issuer's CRL does not revoke a J-LIS holder
+        crl = self.pki.make_crl('pref-tokyo', 1, dp='E2E-Other-ku', revoke=[jlis_serial])
+        self.assertImported(self.imp(crl))
+        a = d.submit('valid-10', 'validity-check')
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+        # on any CRL of the holder's issuer (another partition): revoked
+        crl = self.pki.make_crl('jlis-g2', 1, dp='E2E-Elsewhere-shi', revoke=['valid-11'])
+        self.assertImported(self.imp(crl))
+        a = d.submit('valid-11', 'validity-check')
+        self.assertAnswer(a, 'revoked', 'validity-check', 200)
+        a = d.submit('valid-11', 'revocation')
+        self.assertAnswer(a, 'revoked', 'revocation', 409)
+
     def test_not_a_crl(self):
         h = self.pki.holder('valid-60')
         for f in (h['cert'], os.path.join(self.daemon.dir, 'madoguchi.conf'),

@@ -84,6 +84,15 @@ class Garbage(DaemonCase):
             a = raw_exchange(d.port, req + body)
             self.assertAnswer(a, 'malformed', proc, 413)
 
+    def test_chunked_over_max_body_413(self):
+        chunk = os.urandom(4096)
+        body = b''.join(b'%x\r\n' % len(chunk) + chunk + b'\r\n' for _ in range(MAX_BODY // 4096 + 3))
+        req = (b'POST /v1/validity-checks HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+               b'Content-Type: application/pkcs7-mime\r\nTransfer-Encoding: chunked\r\n'
+               b'Connection: close\r\n\r\n' + body + b'0\r\n\r\n')
+        a = raw_exchange(self.daemon.port, req)
+        self.assertAnswer(a, 'malformed', VC, 413)
+
     # -- the form (signed correctly; only the JSON is wrong)
 
     def test_form_wrong_types(self):

@@ -87,6 +87,12 @@ class OpenSSLFlow(DaemonCase):
                 a = self.post_signed('valid-43', 'validity-check', extra=pss, md='sha256')
                 self.assertAnswer(a, 'badRequestSignature', 'validity-check', 422)
 
+    def test_rsa_pss_mgf1_hash_differs(self):
+        pss = ['-keyopt', 'rsa_padding_mode:pss', '-keyopt', 'rsa_pss_saltlen:32',
+               '-keyopt', 'rsa_mgf1_md:sha512']
+        a = self.post_signed('valid-43', 'validity-check', extra=pss, md='sha256')
+        self.assertAnswer(a, 'badRequestSignature', 'validity-check', 422)
+
     def test_sha384_sha512_valid(self):
         for md in ('sha384', 'sha512'):
             with self.subTest(md=md):

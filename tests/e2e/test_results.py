@@ -201,7 +201,10 @@ class RequestChecks(DaemonCase):
                                    ('GET', '/v1/validity-checks', 'validity-check'),
                                    ('PUT', '/v1/revocations', 'revocation'),
                                    ('DELETE', '/v1/validity-checks', 'validity-check'),
-                                   ('POST', '/v1/nonce', None)):
+                                   ('POST', '/v1/nonce', None),
+                                   ('POST', '/healthz', None),
+                                   ('POST', '/readyz', None),
+                                   ('POST', '/', None)):
             with self.subTest(method=method, path=path):
                 a = self.daemon.request(method, path, b'' if method in ('POST', 'PUT') else None)
                 self.assertAnswer(a, 'malformed', None, 405)

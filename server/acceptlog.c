@@ -1,0 +1,354 @@
+/* The acceptance log for operators: see acceptlog.h. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "acceptlog.h"
+#include "timefmt.h"
+
+static const unsigned char zero_hash[MDG_HASH_LEN];
+
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+int
+mdg_log_time_arg(const char *s, int is_until, int64_t *out)
+{
+	char buf[64];
+	size_t n;
+	time_t t;
+	int y, m, d;
+
+	if (s == NULL || (n = strlen(s)) >= sizeof(buf) - 10)
+		return -1;
+	if (n == 10) {
+		if (!all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) || s[7] != '-' ||
+		    !all_digits(s + 8, 2))
+			return -1;
+		y = atoi(s);
+		m = atoi(s + 5);
+		d = atoi(s + 8);
+		if (!mdg_date_is_valid(y, m, d))
+			return -1;
+		*out = (int64_t)(mdg_days_from_civil(y, m, d) + (is_until ? 1 : 0)) * 86400 -
+		       MDG_JST_OFFSET;
+		return 0;
+	}
+	memcpy(buf, s, n + 1);
+	if (n >= 11 && buf[10] == ' ')
+		buf[10] = 'T';
+	/* a date-time without offset is JST */
+	if (n == 16)
+		memcpy(buf + n, ":00+09:00", 10);
+	else if (n == 19)
+		memcpy(buf + n, "+09:00", 7);
+	if (mdg_rfc3339_parse(buf, &t) == -1)
+		return -1;
+	*out = (int64_t)t + (is_until ? 1 : 0);
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+mdg_serial_parse_hex(const char *s, unsigned char out[MDG_SERIAL_MAX], size_t *len)
+{
+	char dig[2 * MDG_SERIAL_MAX + 1];
+	size_t nd = 0, i, start, k;
+	int seen = 0;
+
+	if (s == NULL)
+		return -1;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; *s != '\0'; s++) {
+		if (*s == ':')
+			continue;
+		if (hexval((unsigned char)*s) < 0)
+			return -1;
+		seen = 1;
+		if (nd == 0 && *s == '0')
+			continue;	/* leading zeros */
+		if (nd >= sizeof(dig) - 1)
+			return -1;
+		dig[nd++] = *s;
+	}
+	if (!seen)
+		return -1;
+	*len = (nd + 1) / 2;
+	start = nd % 2;
+	k = 0;
+	if (start)
+		out[k++] = (unsigned char)hexval((unsigned char)dig[0]);
+	for (i = start; i < nd; i += 2)
+		out[k++] = (unsigned char)(hexval((unsigned char)dig[i]) << 4 |
+					   hexval((unsigned char)dig[i + 1]));
+	return 0;
+}
+
+void
+mdg_hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[b[i] >> 4];
+		out[2 * i + 1] = d[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+mdg_serial_hex(const unsigned char *serial, size_t len, char *out, size_t outlen)
+{
+	char h[2 * MDG_SERIAL_MAX + 1];
+	const char *p = h;
+
+	while (len > 0 && serial[0] == 0) {
+		serial++;
+		len--;
+	}
+	if (len > MDG_SERIAL_MAX) {
+		snprintf(out, outlen, "(serial too long)");
+		return;
+	}
+	mdg_hex(serial, len, h);
+	if (p[0] == '0' && p[1] != '\0')
+		p++;
+	snprintf(out, outlen, "%s", len == 0 ? "0" : p);
+}
+
+int
+mdg_unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	if (s == NULL || strlen(s) != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((hi = hexval((unsigned char)s[2 * i])) < 0 ||
+		    (lo = hexval((unsigned char)s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void
+name_print(const unsigned char *der, size_t len, unsigned long flags, char *out, size_t outlen)
+{
+	const unsigned char *p = der;
+	X509_NAME *name = NULL;
+	BIO *b = NULL;
+	char *s;
+	long n;
+
+	snprintf(out, outlen, "(unprintable name)");
+	if (der == NULL || len > LONG_MAX || (name = d2i_X509_NAME(NULL, &p, (long)len)) == NULL ||
+	    (b = BIO_new(BIO_s_mem())) == NULL)
+		goto out;
+	if (X509_NAME_print_ex(b, name, 0, flags) >= 0 && (n = BIO_get_mem_data(b, &s)) >= 0)
+		snprintf(out, outlen, "%.*s", n > INT_MAX ? INT_MAX : (int)n, s);
+out:
+	BIO_free(b);
+	X509_NAME_free(name);
+}
+
+void
+mdg_name_text(const unsigned char *der, size_t len, char *out, size_t outlen)
+{
+	name_print(der, len, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB, out, outlen);
+}
+
+/* Lowercase ASCII, no spaces around the separators, none at the ends. */
+static void
+name_norm(const char *in, char *out, size_t outlen)
+{
+	size_t k = 0;
+	const char *p;
+
+	while (*in == ' ')
+		in++;
+	for (p = in; *p != '\0' && k + 1 < outlen; p++) {
+		if (*p == ' ') {
+			const char *q = p;
+
+			while (*q == ' ')
+				q++;
+			if (*q == '\0' || *q == ',' || *q == '+' || *q == '=' ||
+			    (k > 0 && (out[k - 1] == ',' || out[k - 1] == '+' || out[k - 1] == '=')))
+				continue;
+		}
+		out[k++] = (char)tolower((unsigned char)*p);
+	}
+	out[k] = '\0';
+}
+
+int
+mdg_name_text_match(const unsigned char *der, size_t len, const char *text)
+{
+	char a[1024], na[1024], nt[1024];
+
+	name_norm(text, nt, sizeof(nt));
+	mdg_name_text(der, len, a, sizeof(a));
+	name_norm(a, na, sizeof(na));
+	if (strcmp(na, nt) == 0)
+		return 1;
+	/* the same RDNs written in certificate order (C=JP,O=...) */
+	name_print(der, len, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) & ~XN_FLAG_DN_REV, a,
+		   sizeof(a));
+	name_norm(a, na, sizeof(na));
+	return strcmp(na, nt) == 0;
+}
+
+int
+mdg_evidence_form(const unsigned char *der, size_t len, struct mdg_form *form)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = NULL;
+	ASN1_OCTET_STRING **content;
+	const char *why;
+	int rc = -1;
+
+	if (der == NULL || len > LONG_MAX ||
+	    (cms = d2i_CMS_ContentInfo(NULL, &p, (long)len)) == NULL)
+		goto out;
+	if ((content = CMS_get0_content(cms)) == NULL || *content == NULL)
+		goto out;
+	if (mdg_form_parse(ASN1_STRING_get0_data(*content), (size_t)ASN1_STRING_length(*content),
+			   form, &why) == -1)
+		goto out;
+	rc = 0;
+out:
+	CMS_ContentInfo_free(cms);
+	return rc;
+}
+
+struct verify_ctx {
+	struct mdg_log_verdict *v;
+	const unsigned char *want;
+	unsigned char prev[MDG_HASH_LEN];
+	int64_t last_seq;
+	int failed;		/* could not compute (not a verdict) */
+};
+
+static int
+bad(struct verify_ctx *c, int64_t seq, const char *what)
+{
+	c->v->bad = 1;
+	c->v->bad_seq = seq;
+	snprintf(c->v->what, sizeof(c->v->what), "%s", what);
+	return 1;
+}
+
+static int
+verify_row(void *arg, const struct mdg_acceptance_row *r)
+{
+	struct verify_ctx *c = arg;
+	struct mdg_chain_row row;
+	unsigned char h[MDG_HASH_LEN], rq[MDG_HASH_LEN];
+	char msg[256];
+
+	if (r->seq != c->last_seq + 1) {
+		if (c->last_seq == 0)
+			snprintf(msg, sizeof(msg), "the log starts at seq %lld, not 1: rows missing "
+				 "from the start", (long long)r->seq);
+		else
+			snprintf(msg, sizeof(msg), "seq %lld follows seq %lld: rows missing or "
+				 "reordered", (long long)r->seq, (long long)c->last_seq);
+		return bad(c, r->seq, msg);
+	}
+	if (r->prev_hash_len != MDG_HASH_LEN || memcmp(r->prev_hash, c->prev, MDG_HASH_LEN) != 0)
+		return bad(c, r->seq, c->last_seq == 0 ?
+			   "prev_hash of the first row is not 32 zero bytes" :
+			   "prev_hash is not the hash of the previous row: a row was removed, "
+			   "inserted or reordered");
+	if (r->request_sha256_len != MDG_HASH_LEN || r->request_der == NULL ||
+	    EVP_Digest(r->request_der, r->request_len, rq, NULL, EVP_sha256(), NULL) != 1 ||
+	    memcmp(rq, r->request_sha256, MDG_HASH_LEN) != 0)
+		return bad(c, r->seq, "request_sha256 is not the SHA-256 of the stored request: "
+			   "the evidence was altered");
+	memset(&row, 0, sizeof(row));
+	row.seq = r->seq;
+	row.receipt_id = r->receipt_id;
+	row.issuer_der = r->issuer_der;
+	row.issuer_len = r->issuer_len;
+	row.serial = r->serial;
+	row.serial_len = r->serial_len;
+	row.accepted_at = r->accepted_at;
+	row.reason = r->reason;
+	row.request_sha256 = r->request_sha256;
+	if (mdg_chain_hash(c->prev, &row, h) == -1) {
+		c->failed = 1;
+		return 1;
+	}
+	if (r->hash_len != MDG_HASH_LEN || memcmp(h, r->hash, MDG_HASH_LEN) != 0)
+		return bad(c, r->seq, "hash does not match the row's contents: the row was altered");
+	memcpy(c->prev, h, MDG_HASH_LEN);
+	c->last_seq = r->seq;
+	c->v->rows++;
+	if (c->want != NULL && c->v->head_seq == 0 && memcmp(h, c->want, MDG_HASH_LEN) == 0)
+		c->v->head_seq = r->seq;
+	return 0;
+}
+
+enum mdg_store_status
+mdg_log_verify(struct mdg_store *st, const unsigned char *want_head, struct mdg_log_verdict *v)
+{
+	struct mdg_log_filter f;
+	struct verify_ctx c;
+	char hw[2 * MDG_HASH_LEN + 1], hh[2 * MDG_HASH_LEN + 1];
+	enum mdg_store_status s;
+
+	memset(v, 0, sizeof(*v));
+	memset(&c, 0, sizeof(c));
+	memset(&f, 0, sizeof(f));
+	c.v = v;
+	c.want = want_head;
+	f.with_request = 1;
+	s = st->ops->log_query(st->cls, &f, verify_row, &c);
+	if (s != MDG_STORE_OK || c.failed)
+		return MDG_STORE_ERROR;
+	if (v->bad)
+		return MDG_STORE_OK;
+	memcpy(v->head, c.prev, MDG_HASH_LEN);
+	if (want_head != NULL && v->head_seq == 0 &&
+	    !(v->rows == 0 && memcmp(want_head, zero_hash, MDG_HASH_LEN) == 0)) {
+		mdg_hex(want_head, MDG_HASH_LEN, hw);
+		mdg_hex(v->head, MDG_HASH_LEN, hh);
+		v->bad = 1;
+		v->bad_seq = 0;
+		snprintf(v->what, sizeof(v->what), "no row has the hash %s: the log ends elsewhere "
+			 "(at seq %lld, head %s): rows were cut from the end, or the head is from "
+			 "another log", hw, (long long)v->rows, hh);
+	}
+	return MDG_STORE_OK;
+}

@@ -1,0 +1,182 @@
+/* The SQLite store, acceptance log read side (madoguchi-admin log ...).
+ * These are operators' queries, not the hot path: each is prepared per
+ * call. The WHERE clause is put together from the constant fragments
+ * below (so SQLite can use the seq and accepted_unix indexes for the
+ * filters given); every value is bound, nothing from input is formatted. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "acceptlog.h"
+#include "store_sqlite_log.h"
+
+enum {
+	P_AFTER = 1, P_SINCE, P_UNTIL, P_SERIAL, P_ISSUER, P_RECEIPT, P_REASON, P_LIMIT, P_REQUEST
+};
+
+static const char q_select[] =
+    "SELECT seq, receipt_id, issuer, serial, cert_sha256, accepted_at, effective_from,"
+    " reason, holder_name, client_addr, export_batch, request_sha256, prev_hash, hash,"
+    " CASE WHEN ?9 THEN request END"
+    " FROM acceptances WHERE seq > ?1";
+static const char q_since[] = " AND accepted_unix >= ?2";
+static const char q_until[] = " AND accepted_unix < ?3";
+static const char q_serial[] = " AND serial = ?4";
+static const char q_issuer[] = " AND mdg_name_match(issuer, ?5)";
+static const char q_receipt[] = " AND receipt_id = ?6";
+static const char q_reason[] = " AND reason = ?7";
+static const char q_order[] = " ORDER BY seq";
+static const char q_limit[] = " LIMIT ?8";
+
+static const unsigned char empty_blob[1];
+
+/* mdg_name_match(issuer DER, RFC 4514 text) */
+static void
+name_match_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *der = sqlite3_value_blob(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	const unsigned char *text = sqlite3_value_text(argv[1]);
+
+	if (der == NULL || len <= 0 || text == NULL) {
+		sqlite3_result_int(ctx, 0);
+		return;
+	}
+	sqlite3_result_int(ctx, mdg_name_text_match(der, (size_t)len, (const char *)text));
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+static const unsigned char *
+col_blob(sqlite3_stmt *st, int i, size_t *len)
+{
+	const unsigned char *b = sqlite3_column_blob(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	*len = n > 0 ? (size_t)n : 0;
+	if (b == NULL && sqlite3_column_type(st, i) != SQLITE_NULL)
+		b = empty_blob;
+	return b;
+}
+
+enum mdg_store_status
+mdg_sqlite_log_query(sqlite3 *db, const struct mdg_log_filter *f,
+		     int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
+{
+	char sql[sizeof(q_select) + sizeof(q_since) + sizeof(q_until) + sizeof(q_serial) +
+		 sizeof(q_issuer) + sizeof(q_receipt) + sizeof(q_reason) + sizeof(q_order) +
+		 sizeof(q_limit)];
+	struct mdg_acceptance_row r;
+	sqlite3_stmt *st = NULL;
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	int rc;
+
+	if (f->issuer != NULL &&
+	    sqlite3_create_function_v2(db, "mdg_name_match", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				       NULL, name_match_fn, NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (f->serial_len > INT_MAX)
+		goto out;
+	strcpy(sql, q_select);
+	if (f->has_since)
+		strcat(sql, q_since);
+	if (f->has_until)
+		strcat(sql, q_until);
+	if (f->serial != NULL)
+		strcat(sql, q_serial);
+	if (f->issuer != NULL)
+		strcat(sql, q_issuer);
+	if (f->receipt_id != NULL)
+		strcat(sql, q_receipt);
+	if (f->reason != NULL)
+		strcat(sql, q_reason);
+	strcat(sql, q_order);
+	if (f->limit > 0)
+		strcat(sql, q_limit);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_bind_int64(st, P_AFTER, f->after_seq) != SQLITE_OK ||
+	    sqlite3_bind_int(st, P_REQUEST, f->with_request != 0) != SQLITE_OK ||
+	    (f->has_since && sqlite3_bind_int64(st, P_SINCE, f->since) != SQLITE_OK) ||
+	    (f->has_until && sqlite3_bind_int64(st, P_UNTIL, f->until) != SQLITE_OK) ||
+	    (f->serial != NULL &&
+	     sqlite3_bind_blob(st, P_SERIAL, f->serial_len > 0 ? f->serial : empty_blob,
+			       (int)f->serial_len, SQLITE_STATIC) != SQLITE_OK) ||
+	    (f->issuer != NULL &&
+	     sqlite3_bind_text(st, P_ISSUER, f->issuer, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (f->receipt_id != NULL &&
+	     sqlite3_bind_text(st, P_RECEIPT, f->receipt_id, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (f->reason != NULL &&
+	     sqlite3_bind_text(st, P_REASON, f->reason, -1, SQLITE_STATIC) != SQLITE_OK) ||
+	    (f->limit > 0 && sqlite3_bind_int64(st, P_LIMIT, f->limit) != SQLITE_OK))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.seq = sqlite3_column_int64(st, 0);
+		r.receipt_id = col_text(st, 1);
+		r.issuer_der = col_blob(st, 2, &r.issuer_len);
+		r.serial = col_blob(st, 3, &r.serial_len);
+		r.cert_sha256 = col_blob(st, 4, &r.cert_sha256_len);
+		r.accepted_at = col_text(st, 5);
+		r.effective_from = col_text(st, 6);
+		r.reason = col_text(st, 7);
+		r.holder_name = col_text(st, 8);
+		r.client_addr = col_text(st, 9);
+		r.export_batch = sqlite3_column_int64(st, 10);
+		r.request_sha256 = col_blob(st, 11, &r.request_sha256_len);
+		r.prev_hash = col_blob(st, 12, &r.prev_hash_len);
+		r.hash = col_blob(st, 13, &r.hash_len);
+		if (f->with_request)
+			r.request_der = col_blob(st, 14, &r.request_len);
+		if (fn(arg, &r) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		s = MDG_STORE_OK;
+out:
+	sqlite3_finalize(st);
+	return s;
+}
+
+enum mdg_store_status
+mdg_sqlite_log_head(sqlite3 *db, struct mdg_log_head *out)
+{
+	sqlite3_stmt *st = NULL;
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	const unsigned char *h, *t;
+	int rc, n;
+
+	memset(out, 0, sizeof(*out));
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM acceptances), seq, hash,"
+			       " accepted_at FROM acceptances ORDER BY seq DESC LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		s = MDG_STORE_OK;
+		goto out;
+	}
+	if (rc != SQLITE_ROW)
+		goto out;
+	out->count = sqlite3_column_int64(st, 0);
+	out->seq = sqlite3_column_int64(st, 1);
+	h = sqlite3_column_blob(st, 2);
+	n = sqlite3_column_bytes(st, 2);
+	if (h != NULL && n > 0)
+		memcpy(out->hash, h, n < (int)sizeof(out->hash) ? (size_t)n : sizeof(out->hash));
+	t = sqlite3_column_text(st, 3);
+	if (t != NULL)
+		snprintf(out->accepted_at, sizeof(out->accepted_at), "%s", (const char *)t);
+	s = MDG_STORE_OK;
+out:
+	sqlite3_finalize(st);
+	return s;
+}
