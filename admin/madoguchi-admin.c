@@ -28,6 +28,7 @@
 #include "crl.h"
 #include "form.h"
 #include "store.h"
+#include "names.h"
 #include "timefmt.h"
 
 #define EXIT_USAGE 2
@@ -179,26 +180,6 @@ out:
 }
 
 static void
-der_name_text(const unsigned char *der, size_t len, char *out, size_t outlen)
-{
-	const unsigned char *p = der;
-	X509_NAME *name = len <= LONG_MAX ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
-	BIO *b = NULL;
-	char *s;
-	long n;
-
-	snprintf(out, outlen, "(unprintable name)");
-	if (name == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
-		goto out;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(b, &s)) >= 0)
-		snprintf(out, outlen, "%.*s", n > INT_MAX ? INT_MAX : (int)n, s);
-out:
-	BIO_free(b);
-	X509_NAME_free(name);
-}
-
-static void
 number_text(const unsigned char *n, size_t len, char *out, size_t outlen)
 {
 	BIGNUM *bn = BN_bin2bn(n, (int)len, NULL);
@@ -230,9 +211,9 @@ import_one(const struct mdg_anchors *anchors, struct mdg_store *st, const char *
 		fprintf(stderr, "refused %s: %s\n", file, err);
 		goto out;
 	}
-	der_name_text(p.imp.issuer_der, p.imp.issuer_len, iss, sizeof(iss));
+	mdg_der_name_rfc4514(p.imp.issuer_der, p.imp.issuer_len, iss, sizeof(iss));
 	if (p.imp.dp_der != NULL)
-		der_name_text(p.imp.dp_der, p.imp.dp_len, dp, sizeof(dp));
+		mdg_der_name_rfc4514(p.imp.dp_der, p.imp.dp_len, dp, sizeof(dp));
 	else
 		snprintf(dp, sizeof(dp), "full");
 	number_text(p.imp.number, p.imp.number_len, num, sizeof(num));
@@ -304,9 +285,9 @@ print_scope(void *arg, const struct mdg_crl_scope *sc)
 	char iss[512], dp[512], num[64], tu[MDG_RFC3339_LEN], nu[MDG_RFC3339_LEN],
 	    imp[MDG_RFC3339_LEN];
 
-	der_name_text(sc->issuer_der, sc->issuer_len, iss, sizeof(iss));
+	mdg_der_name_rfc4514(sc->issuer_der, sc->issuer_len, iss, sizeof(iss));
 	if (sc->dp_der != NULL)
-		der_name_text(sc->dp_der, sc->dp_len, dp, sizeof(dp));
+		mdg_der_name_rfc4514(sc->dp_der, sc->dp_len, dp, sizeof(dp));
 	else
 		snprintf(dp, sizeof(dp), "full");
 	number_text(sc->number, sc->number_len, num, sizeof(num));
@@ -501,7 +482,7 @@ row_cells(const struct mdg_acceptance_row *r, int personal, char *cell[C_NCOLS])
 			mdg_serial_hex(r->serial, r->serial_len, buf, sizeof(buf));
 			break;
 		case C_ISSUER:
-			mdg_name_text(r->issuer_der, r->issuer_len, buf, sizeof(buf));
+			mdg_der_name_rfc4514(r->issuer_der, r->issuer_len, buf, sizeof(buf));
 			break;
 		case C_REASON:
 			snprintf(buf, sizeof(buf), "%s", r->reason);

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "acceptlog.h"
+#include "names.h"
 #include "timefmt.h"
 
 static const unsigned char zero_hash[MDG_HASH_LEN];
@@ -182,12 +183,6 @@ out:
 	X509_NAME_free(name);
 }
 
-void
-mdg_name_text(const unsigned char *der, size_t len, char *out, size_t outlen)
-{
-	name_print(der, len, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB, out, outlen);
-}
-
 /* Lowercase ASCII, no spaces around the separators, none at the ends. */
 static void
 name_norm(const char *in, char *out, size_t outlen)
@@ -218,7 +213,7 @@ mdg_name_text_match(const unsigned char *der, size_t len, const char *text)
 	char a[1024], na[1024], nt[1024];
 
 	name_norm(text, nt, sizeof(nt));
-	mdg_name_text(der, len, a, sizeof(a));
+	mdg_der_name_rfc4514(der, len, a, sizeof(a));
 	name_norm(a, na, sizeof(na));
 	if (strcmp(na, nt) == 0)
 		return 1;

@@ -32,8 +32,6 @@ void mdg_hex(const unsigned char *b, size_t n, char *out);
 /* Exactly n bytes from 2n hex digits (either case). 0 or -1. */
 int mdg_unhex(const char *s, unsigned char *out, size_t n);
 
-/* The RFC 4514 text of a DER Name, as answers write it. */
-void mdg_name_text(const unsigned char *der, size_t len, char *out, size_t outlen);
 
 /* Does the operator's text name the DER Name? Compared with the RFC 4514
  * text in either RDN order, ASCII case-insensitively, ignoring spaces

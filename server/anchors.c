@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "anchors.h"
+#include "names.h"
 
 #define ANCHOR_FILE_MAX (1024 * 1024)	/* an anchors file is a few KiB */
 #define ANCHORS_MAX 1024
@@ -29,27 +30,14 @@ asn1_time_to_unix(const ASN1_TIME *t, time_t *out)
 	return 0;
 }
 
-/* RFC 4514 text, UTF-8 kept as is. Returns a malloc'd string or NULL. */
+/* RFC 4514 text, owned by the caller; NULL on no memory. */
 static char *
 name_text(const X509_NAME *name)
 {
-	BIO *b = NULL;
-	char *s = NULL;
-	char *p;
-	long n;
+	char buf[1024];
 
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		goto out;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0)
-		goto out;
-	n = BIO_get_mem_data(b, &p);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		goto out;
-	memcpy(s, p, (size_t)n);
-	s[n] = '\0';
-out:
-	BIO_free(b);
-	return s;
+	mdg_name_rfc4514(name, buf, sizeof(buf));
+	return strdup(buf);
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "crl.h"
+#include "names.h"
 
 #define CRL_MAX_BYTES ((size_t)512 * 1024 * 1024)
 #define CRL_MAX_ANCHORS 64
@@ -28,22 +29,6 @@ asn1_time_to_unix(const ASN1_TIME *t, time_t *out)
 		return -1;
 	*out = timegm(&tm);
 	return 0;
-}
-
-static void
-name_text(const X509_NAME *name, char *buf, size_t buflen)
-{
-	BIO *b;
-	char *p;
-	long n;
-
-	snprintf(buf, buflen, "(unprintable name)");
-	if ((b = BIO_new(BIO_s_mem())) == NULL)
-		return;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) >= 0)
-		snprintf(buf, buflen, "%.*s", n > INT_MAX ? INT_MAX : (int)n, p);
-	BIO_free(b);
 }
 
 /* Big-endian magnitude of a non-negative INTEGER, without leading zeros.
@@ -387,7 +372,7 @@ mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size
 			 crl != NULL ? ": trailing data" : "");
 		goto out;
 	}
-	name_text(X509_CRL_get_issuer(crl), iss, sizeof(iss));
+	mdg_name_rfc4514(X509_CRL_get_issuer(crl), iss, sizeof(iss));
 	if (X509_CRL_get_version(crl) != 1) {
 		snprintf(err, errlen, "CRL of %s is not a version 2 CRL: refused", iss);
 		goto out;

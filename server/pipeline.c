@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "jpki.h"
+#include "names.h"
 #include "request.h"
 #include "sigalg.h"
 #include "timefmt.h"
@@ -65,24 +66,6 @@ static int asn1_time_to_time_t(const ASN1_TIME *a, time_t *t)
 	return 0;
 }
 
-static void name_rfc4514(const X509_NAME *name, char *out, size_t outlen)
-{
-	BIO *b = BIO_new(BIO_s_mem());
-	char *p;
-	long n;
-
-	out[0] = '\0';
-	if (b == NULL)
-		return;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(b, &p)) > 0) {
-		size_t k = (size_t)n < outlen - 1 ? (size_t)n : outlen - 1;
-		memcpy(out, p, k);
-		out[k] = '\0';
-	}
-	BIO_free(b);
-}
-
 static void hex(const unsigned char *b, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -120,7 +103,7 @@ static void describe_certificate(X509 *cert, const unsigned char *serial, size_t
 	while (s[0] == '0' && s[1] != '\0')
 		s++;
 	snprintf(out->serial_hex, sizeof(out->serial_hex), "%s", s);
-	name_rfc4514(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
+	mdg_name_rfc4514(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
 	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &t) == 0)
 		mdg_rfc3339_jst(t, out->not_before);
 	if (asn1_time_to_time_t(X509_get0_notAfter(cert), &t) == 0)

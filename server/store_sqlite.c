@@ -18,6 +18,7 @@
 
 #include "chain.h"
 #include "store.h"
+#include "names.h"
 #include "store_sqlite_log.h"
 
 /* Made by tools/embed_schema.py from schema/NNN_*.sql. */
@@ -457,36 +458,16 @@ number_text(const unsigned char *n, size_t len, char *out, size_t outlen)
 }
 
 static void
-der_name_text(const unsigned char *der, size_t len, char *out, size_t outlen)
-{
-	const unsigned char *p = der;
-	X509_NAME *name = len <= LONG_MAX ? d2i_X509_NAME(NULL, &p, (long)len) : NULL;
-	BIO *b = NULL;
-	char *s;
-	long n;
-
-	snprintf(out, outlen, "(unprintable name)");
-	if (name == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
-		goto out;
-	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0 &&
-	    (n = BIO_get_mem_data(b, &s)) >= 0)
-		snprintf(out, outlen, "%.*s", n > INT_MAX ? INT_MAX : (int)n, s);
-out:
-	BIO_free(b);
-	X509_NAME_free(name);
-}
-
-static void
 scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
 {
 	char iss[512], dp[512];
 
-	der_name_text(c->issuer_der, c->issuer_len, iss, sizeof(iss));
+	mdg_der_name_rfc4514(c->issuer_der, c->issuer_len, iss, sizeof(iss));
 	if (c->dp_der == NULL) {
 		snprintf(out, outlen, "%s (full CRL)", iss);
 		return;
 	}
-	der_name_text(c->dp_der, c->dp_len, dp, sizeof(dp));
+	mdg_der_name_rfc4514(c->dp_der, c->dp_len, dp, sizeof(dp));
 	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
 }
 

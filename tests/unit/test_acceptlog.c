@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "acceptlog.h"
+#include "names.h"
 #include "chain.h"
 #include "store.h"
 #include "testpki_store.h"
@@ -243,7 +244,7 @@ START_TEST(hex_and_names)
 	ck_assert_int_lt(len, (int)sizeof(der));
 	i2d_X509_NAME(name, &p);
 	X509_NAME_free(name);
-	mdg_name_text(der, (size_t)len, txt, sizeof(txt));
+	mdg_der_name_rfc4514(der, (size_t)len, txt, sizeof(txt));
 	ck_assert_str_eq(txt, "OU=JPKI for digital signature,O=JPKI,C=JP");
 	ck_assert(mdg_name_text_match(der, (size_t)len, "OU=JPKI for digital signature,O=JPKI,C=JP"));
 	ck_assert(mdg_name_text_match(der, (size_t)len, " ou=jpki FOR digital signature, o = JPKI ,c=jp"));
