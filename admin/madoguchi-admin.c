@@ -276,6 +276,7 @@ struct status_ctx {
 	time_t now;
 	long max_age;
 	int n;
+	int stale;
 };
 
 static int
@@ -294,10 +295,11 @@ print_scope(void *arg, const struct mdg_crl_scope *sc)
 	mdg_rfc3339_jst(sc->this_update, tu);
 	mdg_rfc3339_jst(sc->next_update, nu);
 	mdg_rfc3339_jst(sc->imported_at, imp);
+	int stale = c->now > sc->next_update + c->max_age;
 	printf("%s scope %s number %s, %lld entries, thisUpdate %s, nextUpdate %s, imported %s: %s\n",
-	       iss, dp, num, (long long)sc->entries, tu, nu, imp,
-	       c->now > sc->next_update + c->max_age ? "STALE" : "fresh");
+	       iss, dp, num, (long long)sc->entries, tu, nu, imp, stale ? "STALE" : "fresh");
 	c->n++;
+	c->stale += stale;
 	return 0;
 }
 
@@ -316,13 +318,17 @@ cmd_crl_status(struct admin *ad, int argc, char **argv)
 	c.now = time(NULL);
 	c.max_age = ad->cfg.crl_max_age;
 	c.n = 0;
+	c.stale = 0;
 	if (st.ops->list_crls(st.cls, print_scope, &c) != MDG_STORE_OK) {
 		fprintf(stderr, "madoguchi-admin: database error while listing CRLs\n");
 		goto out;
 	}
+	/* non-zero for monitoring: a stale CRL, or none, means no "valid" answers */
 	if (c.n == 0)
 		printf("no CRL held: run madoguchi-admin crl import\n");
-	rc = EXIT_SUCCESS;
+	else if (c.stale > 0)
+		fprintf(stderr, "madoguchi-admin: %d of %d CRL scopes are STALE: import fresh CRLs\n", c.stale, c.n);
+	rc = c.n > 0 && c.stale == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 out:
 	mdg_store_close(&st);
 	return rc;
