@@ -28,6 +28,7 @@
 #include "crl.h"
 #include "form.h"
 #include "store.h"
+#include "files.h"
 #include "names.h"
 #include "timefmt.h"
 
@@ -144,52 +145,6 @@ cmd_db_migrate(struct admin *ad, int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
-static int
-read_file(const char *path, unsigned char **buf, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = NULL;
-	struct stat sb;
-	unsigned char *p = NULL;
-	int rc = -1;
-
-	if ((f = fopen(path, "rb")) == NULL || fstat(fileno(f), &sb) == -1) {
-		snprintf(err, errlen, "%s", strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size <= 0 || (size_t)sb.st_size > CRL_FILE_MAX) {
-		snprintf(err, errlen, "not a regular file of 1 byte to %zu MiB", CRL_FILE_MAX >> 20);
-		goto out;
-	}
-	if ((p = malloc((size_t)sb.st_size)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if (fread(p, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-		snprintf(err, errlen, "read error");
-		goto out;
-	}
-	*buf = p;
-	*len = (size_t)sb.st_size;
-	p = NULL;
-	rc = 0;
-out:
-	free(p);
-	if (f != NULL)
-		fclose(f);
-	return rc;
-}
-
-static void
-number_text(const unsigned char *n, size_t len, char *out, size_t outlen)
-{
-	BIGNUM *bn = BN_bin2bn(n, (int)len, NULL);
-	char *s = bn != NULL ? BN_bn2dec(bn) : NULL;
-
-	snprintf(out, outlen, "%s", s != NULL ? s : "?");
-	OPENSSL_free(s);
-	BN_free(bn);
-}
-
 /* Returns 0 if the file was imported or unchanged, -1 otherwise. */
 static int
 import_one(const struct mdg_anchors *anchors, struct mdg_store *st, const char *file)
@@ -203,8 +158,8 @@ import_one(const struct mdg_anchors *anchors, struct mdg_store *st, const char *
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
-	if (read_file(file, &buf, &len, err, sizeof(err)) == -1) {
-		fprintf(stderr, "failed %s: %s\n", file, err);
+	if (mdg_read_file(file, CRL_FILE_MAX, 0, &buf, &len, err, sizeof(err)) == -1) {
+		fprintf(stderr, "failed %s\n", err);
 		goto out;
 	}
 	if (mdg_crl_parse(anchors, buf, len, &p, err, sizeof(err)) == -1) {
@@ -216,7 +171,7 @@ import_one(const struct mdg_anchors *anchors, struct mdg_store *st, const char *
 		mdg_der_name_rfc4514(p.imp.dp_der, p.imp.dp_len, dp, sizeof(dp));
 	else
 		snprintf(dp, sizeof(dp), "full");
-	number_text(p.imp.number, p.imp.number_len, num, sizeof(num));
+	mdg_number_decimal(p.imp.number, p.imp.number_len, num, sizeof(num));
 	s = st->ops->crl_import(st->cls, &p.imp, time(NULL), &oc, err, sizeof(err));
 	switch (s) {
 	case MDG_STORE_OK:
@@ -291,7 +246,7 @@ print_scope(void *arg, const struct mdg_crl_scope *sc)
 		mdg_der_name_rfc4514(sc->dp_der, sc->dp_len, dp, sizeof(dp));
 	else
 		snprintf(dp, sizeof(dp), "full");
-	number_text(sc->number, sc->number_len, num, sizeof(num));
+	mdg_number_decimal(sc->number, sc->number_len, num, sizeof(num));
 	mdg_rfc3339_jst(sc->this_update, tu);
 	mdg_rfc3339_jst(sc->next_update, nu);
 	mdg_rfc3339_jst(sc->imported_at, imp);

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "anchors.h"
+#include "files.h"
 #include "names.h"
 
 #define ANCHOR_FILE_MAX (1024 * 1024)	/* an anchors file is a few KiB */
@@ -188,42 +189,6 @@ cmp_str(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-static int
-read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	FILE *f = NULL;
-	char *p = NULL;
-	size_t n = 0;
-	int rc = -1;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if ((p = malloc(ANCHOR_FILE_MAX + 1)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	n = fread(p, 1, ANCHOR_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (n > ANCHOR_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, ANCHOR_FILE_MAX);
-		goto out;
-	}
-	*buf = p;
-	*len = n;
-	p = NULL;
-	rc = 0;
-out:
-	free(p);
-	if (f != NULL)
-		fclose(f);
-	return rc;
-}
-
 int
 mdg_anchors_load_dir(struct mdg_anchors *a, const char *dir, char *err, size_t errlen)
 {
@@ -232,7 +197,7 @@ mdg_anchors_load_dir(struct mdg_anchors *a, const char *dir, char *err, size_t e
 	char **names = NULL, **nn;
 	size_t n_names = 0, i, len;
 	char path[4096];
-	char *buf = NULL;
+	unsigned char *buf = NULL;
 	struct stat sb;
 	int rc = -1;
 
@@ -272,9 +237,9 @@ mdg_anchors_load_dir(struct mdg_anchors *a, const char *dir, char *err, size_t e
 		}
 		if (!S_ISREG(sb.st_mode))
 			continue;
-		if (read_file(path, &buf, &len, err, errlen) == -1)
+		if (mdg_read_file(path, ANCHOR_FILE_MAX, 0, &buf, &len, err, errlen) == -1)
 			goto out;
-		if (load_pem_named(a, buf, len, path, err, errlen) == -1)
+		if (load_pem_named(a, (const char *)buf, len, path, err, errlen) == -1)
 			goto out;
 		free(buf);
 		buf = NULL;

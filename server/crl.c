@@ -274,18 +274,6 @@ find_signer(const struct mdg_anchors *anchors, X509_CRL *crl, time_t this_update
 	return found;
 }
 
-static int
-cmp_entry_serial(const void *x, const void *y)
-{
-	const struct mdg_crl_entry *a = x, *b = y;
-	size_t n = a->serial_len < b->serial_len ? a->serial_len : b->serial_len;
-	int c = n ? memcmp(a->serial, b->serial, n) : 0;
-
-	if (c != 0)
-		return c;
-	return (a->serial_len > b->serial_len) - (a->serial_len < b->serial_len);
-}
-
 /* DER of data, PEM-decoded if it is PEM. *der is data itself or *tofree. */
 static int
 get_der(const unsigned char *data, size_t len, const unsigned char **der, long *derlen,
@@ -433,7 +421,7 @@ mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size
 	/* Sorted by serial (as SQLite orders BLOBs): the store's inserts then
 	 * append to the primary key's B-tree instead of splitting pages. */
 	if (n > 1)
-		qsort(out->entries, n, sizeof(*out->entries), cmp_entry_serial);
+		qsort(out->entries, n, sizeof(*out->entries), mdg_crl_entry_cmp);
 	if (EVP_Digest(der, (size_t)derlen, out->imp.sha256, NULL, EVP_sha256(), NULL) != 1) {
 		snprintf(err, errlen, "cannot compute the CRL's SHA-256");
 		goto out;

@@ -18,9 +18,11 @@
 #include <openssl/rand.h>
 
 #include "answer.h"
+#include "files.h"
 #include "log.h"
 #include "timefmt.h"
 
+#define TLS_FILE_MAX (1024 * 1024)
 #define CONNECTION_TIMEOUT 30	/* seconds of silence before a connection is closed */
 
 enum route {
@@ -557,36 +559,6 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	mdg_log("warning", "http: %s", msg);
 }
 
-static char *read_file(const char *path, int secret, char *err, size_t errlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > 1 << 20) {
-		snprintf(err, errlen, "%s: not a readable file of sane size", path);
-		goto out;
-	}
-	if (secret && (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s: private key is readable by group or others (mode %03o): chmod 600 it",
-			 path, (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	if ((buf = calloc(1, (size_t)st.st_size + 1)) == NULL ||
-	    read(fd, buf, (size_t)st.st_size) != (ssize_t)st.st_size) {
-		snprintf(err, errlen, "%s: cannot read", path);
-		free(buf);
-		buf = NULL;
-	}
-out:
-	close(fd);
-	return buf;
-}
-
 int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 {
 	const struct mdg_config *cfg = s->cfg;
@@ -612,8 +584,11 @@ int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 		threads = n > 0 ? (unsigned)n : 1;
 	}
 	if (cfg->tls_cert[0]) {
-		if ((s->tls_cert_pem = read_file(cfg->tls_cert, 0, err, errlen)) == NULL ||
-		    (s->tls_key_pem = read_file(cfg->tls_key, 1, err, errlen)) == NULL)
+		size_t n;
+		if (mdg_read_file(cfg->tls_cert, TLS_FILE_MAX, 0, (unsigned char **)&s->tls_cert_pem, &n, err,
+				  errlen) != 0 ||
+		    mdg_read_file(cfg->tls_key, TLS_FILE_MAX, 1, (unsigned char **)&s->tls_key_pem, &n, err,
+				  errlen) != 0)
 			return -1;
 		flags |= MHD_USE_TLS;
 	}

@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <stdio.h>
 
+#include <openssl/bn.h>
+
 void mdg_name_rfc4514(const X509_NAME *name, char *out, size_t outlen)
 {
 	BIO *b = NULL;
@@ -25,4 +27,14 @@ void mdg_der_name_rfc4514(const unsigned char *der, size_t len, char *out, size_
 
 	mdg_name_rfc4514(name, out, outlen);
 	X509_NAME_free(name);
+}
+
+void mdg_number_decimal(const unsigned char *n, size_t len, char *out, size_t outlen)
+{
+	BIGNUM *bn = len <= INT_MAX ? BN_bin2bn(n, (int)len, NULL) : NULL;
+	char *s = bn != NULL ? BN_bn2dec(bn) : NULL;
+
+	snprintf(out, outlen, "%s", s != NULL ? s : "?");
+	OPENSSL_free(s);
+	BN_free(bn);
 }

@@ -181,16 +181,6 @@ static int distribution_point(X509 *cert, unsigned char **der, size_t *len)
 	return rc;
 }
 
-static void bytes_to_decimal(const unsigned char *b, size_t n, char *out, size_t outlen)
-{
-	BIGNUM *bn = BN_bin2bn(b, (int)n, NULL);
-	char *dec = bn ? BN_bn2dec(bn) : NULL;
-
-	snprintf(out, outlen, "%s", dec ? dec : "0");
-	OPENSSL_free(dec);
-	BN_free(bn);
-}
-
 static void fill_valid(const struct mdg_input *in, const struct mdg_facts *facts, const struct mdg_crl_scope *scope,
 		       struct mdg_outcome *out)
 {
@@ -201,7 +191,7 @@ static void fill_valid(const struct mdg_input *in, const struct mdg_facts *facts
 	mdg_jst_date(in->now, out->checked_on_iso, &y, &m, &d);
 	if (mdg_wareki_format(y, m, d, out->checked_on_wareki, sizeof(out->checked_on_wareki)) < 0)
 		out->checked_on_wareki[0] = '\0';
-	bytes_to_decimal(scope->number, scope->number_len, out->crl_number, sizeof(out->crl_number));
+	mdg_number_decimal(scope->number, scope->number_len, out->crl_number, sizeof(out->crl_number));
 	mdg_rfc3339_jst(scope->this_update, out->crl_this_update);
 }
 

@@ -70,6 +70,10 @@ struct mdg_crl_entry {
 	int reason;		/* RFC 5280 CRLReason code, -1 if absent */
 };
 
+/* The order of CRL entries (SQLite's BLOB order: memcmp, shorter first), for
+ * qsort; crl.c hands entries to crl_import sorted this way. */
+int mdg_crl_entry_cmp(const void *a, const void *b);
+
 /* A verified CRL ready to import (made by crl.c). */
 struct mdg_crl_import {
 	const unsigned char *issuer_der;	/* the verifying anchor's subject DER */

@@ -447,17 +447,6 @@ number_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t b
 }
 
 static void
-number_text(const unsigned char *n, size_t len, char *out, size_t outlen)
-{
-	BIGNUM *bn = BN_bin2bn(n, (int)len, NULL);
-	char *s = bn != NULL ? BN_bn2dec(bn) : NULL;
-
-	snprintf(out, outlen, "%s", s != NULL ? s : "?");
-	OPENSSL_free(s);
-	BN_free(bn);
-}
-
-static void
 scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
 {
 	char iss[512], dp[512];
@@ -471,22 +460,16 @@ scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
 	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
 }
 
-/* SQLite's BLOB order: memcmp, then the shorter first. */
-static int
-serial_cmp(const struct mdg_crl_entry *a, const struct mdg_crl_entry *b)
+int
+mdg_crl_entry_cmp(const void *x, const void *y)
 {
+	const struct mdg_crl_entry *a = x, *b = y;
 	size_t n = a->serial_len < b->serial_len ? a->serial_len : b->serial_len;
 	int c = n ? memcmp(a->serial, b->serial, n) : 0;
 
 	if (c != 0)
 		return c;
 	return (a->serial_len > b->serial_len) - (a->serial_len < b->serial_len);
-}
-
-static int
-serial_qcmp(const void *x, const void *y)
-{
-	return serial_cmp(x, y);
 }
 
 /* The entries in serial order: inserted in key order they append to the
@@ -501,7 +484,7 @@ sort_entries(const struct mdg_crl_entry *e, size_t n, int *sorted)
 
 	*sorted = 1;
 	for (i = 1; i < n; i++)
-		if (serial_cmp(&e[i - 1], &e[i]) > 0)
+		if (mdg_crl_entry_cmp(&e[i - 1], &e[i]) > 0)
 			break;
 	if (i >= n)
 		return NULL;
@@ -509,7 +492,7 @@ sort_entries(const struct mdg_crl_entry *e, size_t n, int *sorted)
 	if ((v = malloc(n * sizeof(*v))) == NULL)
 		return NULL;
 	memcpy(v, e, n * sizeof(*v));
-	qsort(v, n, sizeof(*v), serial_qcmp);
+	qsort(v, n, sizeof(*v), mdg_crl_entry_cmp);
 	return v;
 }
 
@@ -557,8 +540,8 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 		}
 		if (cmp <= 0) {
 			scope_text(c, scope, sizeof(scope));
-			number_text(c->number, c->number_len, nnew, sizeof(nnew));
-			number_text(held.number, held.number_len, nheld, sizeof(nheld));
+			mdg_number_decimal(c->number, c->number_len, nnew, sizeof(nnew));
+			mdg_number_decimal(held.number, held.number_len, nheld, sizeof(nheld));
 			if (cmp == 0)
 				snprintf(msg, msglen, "CRL number %s is already held for %s with "
 					 "different contents: refused", nnew, scope);

@@ -534,24 +534,15 @@ START_TEST(crl_import_rules)
 }
 END_TEST
 
-static int
-cmp_serial(const void *x, const void *y)
-{
-	return memcmp(((const struct mdg_crl_entry *)x)->serial,
-		      ((const struct mdg_crl_entry *)y)->serial, 8);
-}
-
 START_TEST(crl_import_large)
 {
 	struct mdg_store st;
 	struct mdg_crl_import c;
 	struct mdg_crl_entry *e;
 	enum mdg_crl_import_outcome oc;
-	struct timespec t0, t1;
 	unsigned char *iss;
 	size_t iss_len, i, n = getenv("MDG_BIG_N") != NULL ? strtoul(getenv("MDG_BIG_N"), NULL, 10) : 50000;
 	char msg[512];
-	double secs;
 
 	iss = name_der("Big", &iss_len);
 	e = calloc(n, sizeof(*e));
@@ -570,19 +561,13 @@ START_TEST(crl_import_large)
 	}
 	/* crl.c hands entries sorted; MDG_UNSORTED tests the store's own sort */
 	if (getenv("MDG_UNSORTED") == NULL)
-		qsort(e, n, sizeof(*e), cmp_serial);
+		qsort(e, n, sizeof(*e), mdg_crl_entry_cmp);
 	open_fresh(&st, "big");
 	set_crl(&c, iss, iss_len, NULL, 0, 1, 1, e, n);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 1, &oc, msg, sizeof(msg)), MDG_STORE_OK);
 	set_crl(&c, iss, iss_len, NULL, 0, 2, 2, e, n);
 	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 1, &oc, msg, sizeof(msg)), MDG_STORE_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	fprintf(stderr, "store: 2 x %zu entries imported in %.2f s (%.0f entries/s)\n", n, secs,
-		2.0 * (double)n / secs);
 	ck_assert_int_eq(is_revoked(&st, iss, iss_len, e[0].serial[0], e[0].serial[1]), 0);
-	ck_assert_msg(secs < 60.0, "too slow: %.2f s", secs);
 	mdg_store_close(&st);
 	free(e);
 	OPENSSL_free(iss);
