@@ -3,7 +3,9 @@
 set -eu
 PACKAGES="build-essential meson ninja-build pkg-config python3 \
   libmicrohttpd-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
-  openssl sqlite3 curl clang libclang-rt-14-dev"
+  openssl sqlite3 curl clang libclang-rt-14-dev \
+  libcurl4-openssl-dev libp11-dev softhsm2 opensc gnutls-bin \
+  nginx chromium scdoc man-db prometheus systemd valgrind"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=""
