@@ -2,10 +2,10 @@
 # Installs the Debian 12 packages madoguchi needs to build, test and run.
 set -eu
 PACKAGES="build-essential meson ninja-build pkg-config python3 \
-  libmicrohttpd-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
+  libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
   openssl sqlite3 curl clang libclang-rt-14-dev \
   libcurl4-openssl-dev libp11-dev softhsm2 opensc gnutls-bin \
-  nginx chromium scdoc man-db prometheus systemd valgrind"
+  nginx chromium scdoc man-db prometheus systemd valgrind jq"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=""

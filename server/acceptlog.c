@@ -336,7 +336,7 @@ mdg_log_verify(struct mdg_store *st, const unsigned char *want_head, struct mdg_
 		return MDG_STORE_OK;
 	memcpy(v->head, c.prev, MDG_HASH_LEN);
 	if (want_head != NULL && v->head_seq == 0 &&
-	    !(v->rows == 0 && memcmp(want_head, zero_hash, MDG_HASH_LEN) == 0)) {
+	    memcmp(want_head, zero_hash, MDG_HASH_LEN) != 0) {
 		mdg_hex(want_head, MDG_HASH_LEN, hw);
 		mdg_hex(v->head, MDG_HASH_LEN, hh);
 		v->bad = 1;

@@ -56,7 +56,7 @@ struct mdg_log_verdict {
  * each prev_hash the previous row's hash (zeros for the first), each hash
  * the recomputation, each request_sha256 the SHA-256 of the stored
  * request. With want_head non-NULL the log must contain a row whose hash
- * is want_head (32 zero bytes: only an empty log), so no row up to the one
+ * is want_head (32 zero bytes, the head of the empty log, is a prefix of every log), so no row up to the one
  * published was cut. MDG_STORE_OK with the verdict in *v; MDG_STORE_ERROR
  * if the database could not be read. */
 enum mdg_store_status mdg_log_verify(struct mdg_store *st, const unsigned char *want_head,

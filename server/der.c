@@ -55,6 +55,30 @@ static int tlv(const unsigned char *buf, size_t len, size_t *hdr, size_t *clen, 
 	return 0;
 }
 
+int mdg_der_signeddata_version(const unsigned char *buf, size_t len, int *version)
+{
+	/* ContentInfo SEQUENCE, contentType OID, [0] EXPLICIT, SignedData SEQUENCE, version */
+	static const unsigned char want_tag[] = { 0x30, 0x06, 0xa0, 0x30, 0x02 };
+	size_t hdr, clen;
+	int cons;
+
+	for (size_t step = 0; step < sizeof(want_tag); step++) {
+		if (tlv(buf, len, &hdr, &clen, &cons) != 0 || buf[0] != want_tag[step])
+			return -1;
+		if (step == 1) {	/* skip the OID to the next sibling */
+			buf += hdr + clen;
+			len -= hdr + clen;
+		} else if (step < 4) {	/* descend */
+			buf += hdr;
+			len = clen;
+		}
+	}
+	if (clen != 1 || buf[hdr] > 0x7f)
+		return -1;
+	*version = buf[hdr];
+	return 0;
+}
+
 static int walk(const unsigned char *buf, size_t len, int depth)
 {
 	size_t off = 0;

@@ -11,6 +11,12 @@
 /* Returns 0 if buf is exactly one well-formed DER TLV tree, else -1. */
 int mdg_der_check(const unsigned char *buf, size_t len);
 
+/* The version INTEGER of a ContentInfo holding SignedData (RFC 5652 5.1),
+ * read from DER already accepted by mdg_der_check. Returns 0 with *version,
+ * or -1 if the structure is not ContentInfo { OID, [0] { SEQUENCE {
+ * INTEGER (one byte) ... } } }. */
+int mdg_der_signeddata_version(const unsigned char *buf, size_t len, int *version);
+
 /* Decodes PEM "-----BEGIN CMS-----" (or PKCS7) armour; returns a malloc'd
  * DER buffer in *der (caller frees) or -1. */
 int mdg_pem_cms_decode(const unsigned char *buf, size_t len, unsigned char **der, size_t *der_len);

@@ -14,20 +14,26 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "answer.h"
-#include "files.h"
 #include "log.h"
+#include "metrics.h"
 #include "timefmt.h"
+#include "toppage.h"
+#include "tls.h"
 
-#define TLS_FILE_MAX (1024 * 1024)
 #define CONNECTION_TIMEOUT 30	/* seconds of silence before a connection is closed */
+/* libmicrohttpd's memory pool per connection (headers, read buffer), kept
+ * while a keep-alive connection idles: 32 KiB holds 1,000 idle connections
+ * in about 47 MiB (64 KiB took 78 MiB; docs/performance.md). Bodies do not
+ * live in it (on_request copies them out). */
+#define CONNECTION_MEMORY (32 * 1024)
 
 enum route {
 	R_NOT_FOUND,
 	R_TOP,
+	R_RESULTS,		/* /results, /results/<name>: result pages */
 	R_NONCE,
 	R_HEALTH,
 	R_READY,
@@ -93,23 +99,16 @@ static struct mdg_store *thread_store(const struct mdg_config *cfg)
 	return st;
 }
 
-static const char top_page[] =
-	"<!DOCTYPE html>\n<html lang=\"ja\">\n<head><meta charset=\"utf-8\">"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	"<title>公的個人認証サービス オンライン窓口 / JPKI Online Window</title></head>\n<body>\n"
-	"<h1>公的個人認証サービス オンライン窓口</h1>\n"
-	"<p lang=\"en\">JPKI Online Window</p>\n"
-	"<h2>手続 / Procedures</h2>\n<ul>\n"
-	"<li>自己の電子証明書の失効申請 (<code>POST /v1/revocations</code>) — "
-	"<span lang=\"en\">Revoke your own signing certificate</span></li>\n"
-	"<li>自己の電子証明書の有効性確認 (<code>POST /v1/validity-checks</code>) — "
-	"<span lang=\"en\">Check that your own signing certificate is valid</span></li>\n"
-	"</ul>\n"
-	"<p>申請には利用者クライアントソフト <code>madoguchi-client</code> を使用します。"
-	"接続先のサーバ証明書がオンライン窓口のものであることを確認してください。</p>\n"
-	"<p lang=\"en\">Use the client software <code>madoguchi-client</code>. Check that the server "
-	"certificate is the online window's before you send anything.</p>\n"
-	"</body>\n</html>\n";
+/* After a store error the thread's connection is dropped and opened afresh
+ * by its next request: a connection that met a fault can stay broken after
+ * the fault is gone (SQLite reopened its WAL read-only while the database
+ * was immutable: every later write "attempt to write a readonly database";
+ * tests/e2e/test_faults.py). */
+static void thread_store_reset(struct mdg_store *st)
+{
+	pthread_setspecific(store_key, NULL);
+	store_destroy(st);
+}
 
 static void hex8(char out[17])
 {
@@ -282,6 +281,23 @@ static enum MHD_Result send_result(struct MHD_Connection *c, struct exchange *x,
 	return send_outcome(c, x, &o, allow);
 }
 
+/* The browser pages (toppage.c): HTML, charset, no-store and nosniff via
+ * send_response. */
+static enum MHD_Result send_page(struct MHD_Connection *c, struct exchange *x, const char *url)
+{
+	size_t len = 0;
+	int not_found = 0;
+	char *html = x->route == R_TOP ? mdg_toppage_html(&len)
+				       : mdg_result_page_html(url[8] == '/' ? url + 9 : "", &len, &not_found);
+
+	if (html == NULL) {
+		if (not_found)
+			return send_result(c, x, MDG_MALFORMED, 404, "unknown path", NULL);
+		return send_result(c, x, MDG_SERVICE_ERROR, 500, "no memory for a page", NULL);
+	}
+	return send_response(c, x, 200, "text/html; charset=utf-8", html, len, 1, 0, NULL);
+}
+
 static enum MHD_Result send_json_text(struct MHD_Connection *c, struct exchange *x, unsigned status,
 				      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -392,6 +408,8 @@ static enum MHD_Result handle_procedure(struct MHD_Connection *c, struct exchang
 	struct mdg_store *st = thread_store(s->cfg);
 
 	mdg_process(&s->pipeline, st, &in, &o);
+	if (o.result == MDG_SERVICE_ERROR && o.status == 500 && st != NULL)
+		thread_store_reset(st);
 	return send_outcome(c, x, &o, NULL);
 }
 
@@ -399,6 +417,8 @@ static enum route route_of(const char *url)
 {
 	if (strcmp(url, "/") == 0)
 		return R_TOP;
+	if (strcmp(url, "/results") == 0 || strncmp(url, "/results/", 9) == 0)
+		return R_RESULTS;
 	if (strcmp(url, "/v1/nonce") == 0)
 		return R_NONCE;
 	if (strcmp(url, "/healthz") == 0)
@@ -410,6 +430,42 @@ static enum route route_of(const char *url)
 	if (strcmp(url, "/v1/validity-checks") == 0)
 		return R_VALIDITY;
 	return R_NOT_FOUND;
+}
+
+/* Answers the requests that carry no body worth reading (any body is discarded). */
+static enum MHD_Result answer_simple(struct MHD_Connection *c, struct exchange *x, const char *method,
+					 const char *url)
+{
+	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	switch (x->route) {
+	case R_NOT_FOUND:
+		return send_result(c, x, MDG_MALFORMED, 404, "unknown path", NULL);
+	case R_TOP:
+		if (!is_get)
+			return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
+		return send_page(c, x, url);
+	case R_RESULTS:
+		if (!is_get)
+			return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
+		return send_page(c, x, url);
+	case R_HEALTH:
+		if (!is_get)
+			return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
+		return send_json_text(c, x, 200, "{\"status\":\"ok\"}");
+	case R_READY:
+		if (!is_get)
+			return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
+		return handle_ready(c, x);
+	case R_NONCE:
+		if (!is_get)
+			return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
+		return handle_nonce(c, x);
+	case R_REVOCATION:
+	case R_VALIDITY:
+		break;
+	}
+	return MHD_NO;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -432,29 +488,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		client_address(s, c, x->client, sizeof(x->client));
 		x->route = route_of(url);
 		atomic_fetch_add(&s->open_requests, 1);
-		int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 		int is_post = strcmp(method, "POST") == 0;
 
 		switch (x->route) {
 		case R_NOT_FOUND:
-			return send_result(c, x, MDG_MALFORMED, 404, "unknown path", NULL);
 		case R_TOP:
-			if (!is_get)
-				return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
-			return send_response(c, x, 200, "text/html; charset=utf-8", (char *)top_page,
-					     sizeof(top_page) - 1, 0, 0, NULL);
+		case R_RESULTS:
 		case R_HEALTH:
-			if (!is_get)
-				return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
-			return send_json_text(c, x, 200, "{\"status\":\"ok\"}");
 		case R_READY:
-			if (!is_get)
-				return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
-			return handle_ready(c, x);
 		case R_NONCE:
-			if (!is_get)
-				return send_result(c, x, MDG_MALFORMED, 405, "wrong method", "GET, HEAD");
-			return handle_nonce(c, x);
+			/* answered once the request is complete: a response queued in the
+			 * first callback makes libmicrohttpd close the connection */
+			return MHD_YES;
 		case R_REVOCATION:
 		case R_VALIDITY:
 			x->proc = x->route == R_REVOCATION ? MDG_PROC_REVOCATION : MDG_PROC_VALIDITY;
@@ -463,6 +508,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			/* 1. admission */
 			if (atomic_fetch_add(&s->inflight, 1) >= s->cfg->max_inflight) {
 				atomic_fetch_sub(&s->inflight, 1);
+				mdg_metrics_busy(&mdg_metrics);
 				return send_result(c, x, MDG_BUSY, 503, "max_inflight reached", NULL);
 			}
 			x->counted = 1;
@@ -475,6 +521,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_YES;
 		}
 		return MHD_NO;
+	}
+	if (x->route != R_REVOCATION && x->route != R_VALIDITY) {
+		if (*upload_data_size > 0) {
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		return answer_simple(c, x, method, url);
 	}
 	if (x->answered) {
 		/* answered early (busy, 413): drop whatever body follows */
@@ -538,6 +591,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 		.reason = x->answered ? x->why : "connection closed before an answer",
 	};
 	mdg_log_request(&lr);
+	mdg_metrics_request_done(&mdg_metrics, x->proc, x->answered ? x->result : NULL, lr.status,
+				 lr.duration_ms / 1e3);
 	if (x->counted)
 		atomic_fetch_sub(&s->inflight, 1);
 	atomic_fetch_sub(&s->open_requests, 1);
@@ -583,21 +638,23 @@ int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
 	}
+	if (cfg->tls_cert[0] == '\0' && cfg->tls_key[0]) {
+		snprintf(err, errlen, "tls_key is set but tls_cert is not");
+		return -1;
+	}
 	if (cfg->tls_cert[0]) {
-		size_t n;
-		if (mdg_read_file(cfg->tls_cert, TLS_FILE_MAX, 0, (unsigned char **)&s->tls_cert_pem, &n, err,
-				  errlen) != 0 ||
-		    mdg_read_file(cfg->tls_key, TLS_FILE_MAX, 1, (unsigned char **)&s->tls_key_pem, &n, err,
-				  errlen) != 0)
+		if (cfg->tls_key[0] == '\0') {
+			snprintf(err, errlen, "tls_cert is set but tls_key is not");
+			return -1;
+		}
+		if ((s->tls = mdg_tls_open(cfg->tls_cert, cfg->tls_key, err, errlen)) == NULL)
 			return -1;
 		flags |= MHD_USE_TLS;
 	}
+	/* the certificate comes from a callback so that SIGHUP can swap it */
 	struct MHD_OptionItem tls_opts[] = {
-		{MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem},
-		{MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem},
-		{MHD_OPTION_HTTPS_PRIORITIES, 0,
-		 (void *)"SECURE256:+SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:"
-			 "+AES-128-GCM:+CHACHA20-POLY1305:-SHA1:-MD5:-RSA:-DHE-RSA"},
+		{MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)&mdg_tls_retrieve},
+		{MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)mdg_tls_priorities()},
 		{MHD_OPTION_END, 0, NULL},
 	};
 	s->daemon = MHD_start_daemon(
@@ -608,13 +665,15 @@ int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_address,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_ARRAY, cfg->tls_cert[0] ? tls_opts : &tls_opts[3],
+		MHD_OPTION_ARRAY, s->tls ? tls_opts : &tls_opts[2],
 		MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		snprintf(err, errlen, "cannot listen on %s port %u (address in use, or not permitted?)", cfg->listen,
 			 cfg->port);
+		mdg_tls_close(s->tls);
+		s->tls = NULL;
 		return -1;
 	}
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -635,10 +694,6 @@ void mdg_http_stop(struct mdg_server *s, unsigned grace)
 	if (listener != MHD_INVALID_SOCKET)
 		close(listener);
 	s->daemon = NULL;
-	free(s->tls_cert_pem);
-	if (s->tls_key_pem) {
-		OPENSSL_cleanse(s->tls_key_pem, strlen(s->tls_key_pem));
-		free(s->tls_key_pem);
-	}
-	s->tls_cert_pem = s->tls_key_pem = NULL;
+	mdg_tls_close(s->tls);
+	s->tls = NULL;
 }

@@ -21,7 +21,7 @@ struct mdg_server {
 	struct sockaddr_storage trusted[MDG_MAX_TRUSTED];
 	size_t n_trusted;
 	unsigned port;			/* the port actually bound */
-	char *tls_cert_pem, *tls_key_pem;
+	struct mdg_tls *tls;		/* native HTTPS credentials, or NULL */
 };
 
 /* Parses cfg->trusted_proxies into s. Returns 0 or -1 with a message. */

@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 
+#include "admin_http.h"
 #include "anchors.h"
 #include "certcache.h"
 #include "config.h"
@@ -16,6 +17,7 @@
 #include "log.h"
 #include "nonce.h"
 #include "store.h"
+#include "tls.h"
 
 #define CERT_CACHE_ENTRIES 65536
 #define STOP_GRACE_SECONDS 30
@@ -27,6 +29,41 @@ static void usage(FILE *f)
 		   "  --check-config    load and check everything, print a summary, exit\n"
 		   "  --help            this text\n"
 		   "  --version         the version\n");
+}
+
+/* --check-config: the TLS files load as the daemon would load them. */
+static int check_tls(const struct mdg_config *cfg, char *err, size_t errlen)
+{
+	struct mdg_tls *t;
+
+	if (cfg->tls_cert[0] == '\0')
+		return 0;
+	if (cfg->tls_key[0] == '\0') {
+		snprintf(err, errlen, "tls_cert is set but tls_key is not");
+		return -1;
+	}
+	if ((t = mdg_tls_open(cfg->tls_cert, cfg->tls_key, err, errlen)) == NULL)
+		return -1;
+	mdg_tls_close(t);
+	return 0;
+}
+
+/* SIGHUP: read tls_cert and tls_key again; connections already open keep
+ * the pair they started with, a failed reload keeps the old pair. */
+static void reload_tls(struct mdg_server *srv)
+{
+	char err[1024], fp[65];
+
+	if (srv->tls == NULL) {
+		mdg_log("info", "SIGHUP: plain HTTP, no certificate to reload");
+		return;
+	}
+	if (mdg_tls_reload(srv->tls, err, sizeof(err)) != 0) {
+		mdg_log("error", "SIGHUP: TLS reload failed, keeping the old certificate: %s", err);
+		return;
+	}
+	mdg_tls_fingerprint(srv->tls, fp);
+	mdg_log("info", "SIGHUP: TLS certificate reloaded, sha256 %s", fp);
 }
 
 int main(int argc, char **argv)
@@ -46,9 +83,11 @@ int main(int argc, char **argv)
 	struct mdg_nonce_key nonce_key;
 	struct mdg_store probe = {0};
 	struct mdg_server srv;
+	struct mdg_admin_server adm;
 	sigset_t sigs;
 
 	memset(&srv, 0, sizeof(srv));
+	memset(&adm, 0, sizeof(adm));
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': config_path = optarg; break;
@@ -88,6 +127,16 @@ int main(int argc, char **argv)
 		mdg_log("error", "config: %s", err);
 		goto out;
 	}
+	adm.cfg = &cfg;
+	adm.pub = &srv;
+	if (mdg_admin_load_token(&adm, err, sizeof(err)) != 0) {
+		mdg_log("error", "config: [admin] token_file: %s", err);
+		goto out;
+	}
+	if (check_only && check_tls(&cfg, err, sizeof(err)) != 0) {
+		mdg_log("error", "tls: %s", err);
+		goto out;
+	}
 	if (check_only) {
 		printf("configuration OK: %zu anchors, database %s at schema version %d\n", anchors.n, cfg.database,
 		       mdg_store_sqlite_schema_version());
@@ -111,27 +160,41 @@ int main(int argc, char **argv)
 		mdg_log("error", "out of memory");
 		goto out;
 	}
+	/* first, so it answers once the public listener does; the public window
+	 * serves even if the admin listener cannot */
+	if (mdg_admin_start(&adm, err, sizeof(err)) != 0)
+		mdg_log("error", "%s: serving without metrics and admin API", err);
+	else if (adm.daemon != NULL)
+		mdg_log("info", "admin listener on %s port %u (metrics; admin API %s)", cfg.admin_listen,
+			adm.port, adm.api_enabled ? "on" : "off: no token_file");
 	if (mdg_http_start(&srv, err, sizeof(err)) != 0) {
 		mdg_log("error", "%s", err);
 		goto out;
 	}
 	mdg_log("info", "madoguchid listening on %s port %u (%s), %zu anchors", cfg.listen, srv.port,
 		cfg.tls_cert[0] ? "https" : "http", anchors.n);
+	if (srv.tls) {
+		char fp[65];
+		mdg_tls_fingerprint(srv.tls, fp);
+		mdg_log("info", "TLS certificate sha256 %s", fp);
+	}
 	for (;;) {
 		int sig = 0;
 		if (sigwait(&sigs, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			mdg_log("info", "SIGHUP: nothing to reload yet");
+			reload_tls(&srv);
 			continue;
 		}
 		mdg_log("info", "signal %d: stopping, letting requests in flight finish", sig);
 		break;
 	}
 	mdg_http_stop(&srv, STOP_GRACE_SECONDS);
+	mdg_admin_stop(&adm);
 	mdg_log("info", "stopped");
 	rc = 0;
 out:
+	mdg_admin_stop(&adm);
 	mdg_certcache_free(srv.pipeline.cache);
 	mdg_anchors_free(&anchors);
 	OPENSSL_cleanse(&nonce_key, sizeof(nonce_key));

@@ -61,6 +61,14 @@ int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_request 
 		*why = "CMS content is not SignedData";
 		goto out;
 	}
+	/* eContentType id-data, no attribute or other certificates: RFC 5652
+	 * 5.1 allows 1, or 3 when the signer is named by key identifier */
+	int version;
+	if (mdg_der_signeddata_version(req->der, req->der_len, &version) != 0 ||
+	    (version != 1 && version != 3)) {
+		*why = "SignedData version not 1 or 3";
+		goto out;
+	}
 	if (OBJ_obj2nid(CMS_get0_eContentType(req->cms)) != NID_pkcs7_data) {
 		*why = "eContentType is not id-data";
 		goto out;

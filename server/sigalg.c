@@ -106,7 +106,7 @@ int mdg_sigalg_allowed(const X509_ALGOR *alg, const EVP_PKEY *key, int md_nid)
 	const ASN1_OBJECT *obj;
 	int ptype;
 	const void *pval;
-	int base = EVP_PKEY_get_base_id(key);
+	int base = key != NULL ? EVP_PKEY_get_base_id(key) : EVP_PKEY_NONE;
 	int rsa = base == EVP_PKEY_RSA || base == EVP_PKEY_RSA_PSS;
 	int want_rsa = 1;
 	int sig_md;

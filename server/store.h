@@ -135,6 +135,27 @@ struct mdg_log_filter {
 	const char *receipt_id;		/* NULL: any */
 	const char *reason;		/* NULL: any */
 	int with_request;		/* also read the stored request (evidence) */
+	int64_t export_batch;		/* only rows of this export batch; 0: any */
+};
+
+/* A batch of acceptances handed to CA issuance (log export, schema
+ * export_batches). A batch is recorded (rows marked) first and completed
+ * once its output was written; one never completed is handed out again. */
+struct mdg_export_batch {
+	int64_t id;
+	char created_at[MDG_TIME_LEN];
+	int64_t first_seq, last_seq, count;
+	unsigned char head_hash[32];		/* the chain hash of last_seq */
+	char completed_at[MDG_TIME_LEN];	/* "": not completed */
+	int resumed;				/* export_new: an earlier, uncompleted batch */
+};
+
+/* The log in numbers (metrics). */
+struct mdg_log_stats {
+	int64_t count;				/* rows */
+	int64_t head_seq;			/* the last row's seq (chain length) */
+	int64_t unexported;			/* rows in no export batch */
+	int64_t batches;			/* export batches recorded */
 };
 
 /* The head of the chain: the number of rows and the last one. */
@@ -179,6 +200,19 @@ struct mdg_store_ops {
 	/* Cheap liveness query. */
 	enum mdg_store_status (*ping)(void *cls);
 	void (*close)(void *cls);
+	/* Operators (store_sqlite_log.c); added at the end. */
+	/* In one write transaction: if a batch was recorded but never
+	 * completed, OK with it (resumed set, nothing changed); else if rows are
+	 * in no batch, records a new batch of them all: OK with it; else
+	 * NOT_FOUND (no batch recorded). */
+	enum mdg_store_status (*export_new)(void *cls, const char *created_at,
+					    struct mdg_export_batch *out);
+	/* Batch id: OK or NOT_FOUND. */
+	enum mdg_store_status (*export_get)(void *cls, int64_t id, struct mdg_export_batch *out);
+	/* Marks batch id completed (no-op if it already is). */
+	enum mdg_store_status (*export_complete)(void *cls, int64_t id, const char *completed_at);
+	/* Counts for metrics, one snapshot. */
+	enum mdg_store_status (*log_stats)(void *cls, struct mdg_log_stats *out);
 };
 
 struct mdg_store {

@@ -14,9 +14,9 @@ ninja -C "$out/gcc"
 CC=clang meson setup --wipe "$out/clang" -Dwerror=true --buildtype=debugoptimized >/dev/null 2>&1 ||
   CC=clang meson setup "$out/clang" -Dwerror=true --buildtype=debugoptimized
 ninja -C "$out/clang"
-CC=clang meson setup --wipe "$out/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
+CC=clang meson setup --wipe "$out/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true \
   --buildtype=debug >/dev/null 2>&1 ||
-  CC=clang meson setup "$out/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug
+  CC=clang meson setup "$out/asan" -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true --buildtype=debug
 ninja -C "$out/asan"
 
 echo "== tests (gcc build)"

@@ -119,6 +119,31 @@ def _cleanup():
 
 atexit.register(_cleanup)
 
+# Every daemon of the process, for the privacy check at exit.
+_daemons = []
+
+
+def _privacy_at_exit():
+    """At exit, every daemon's whole stderr (also of daemons killed or never
+    stopped cleanly) must hold no holder's name, address or birth date; a
+    leak fails the test file (exit status 3) even if its tests passed."""
+    leaked = []
+    for d in _daemons:
+        try:
+            text = d.stderr_text()
+            found = sorted(v for v in d.pki.personal_strings() if v in text)
+        except Exception:
+            continue
+        if found:
+            leaked.append('%s: %r' % (d.name, found[:3]))
+    if leaked:
+        print('PRIVACY: personal data in daemon stderr: %s' % '; '.join(leaked), flush=True)
+        _cleanup()
+        os._exit(3)
+
+
+atexit.register(_privacy_at_exit)
+
 
 def make_tmpdir(prefix='mdg-e2e-'):
     d = tempfile.mkdtemp(prefix=prefix)
@@ -604,6 +629,7 @@ class Daemon:
                  admin=None, crls=DEFAULT_CRLS, init_db=True, nonce_key=None,
                  database=None, workdir=None, extra_text=''):
         self.pki = pki
+        _daemons.append(self)
         self.dir = workdir or make_tmpdir('mdg-e2e-%s-' % name)
         self.name = name
         self.port = free_port()

@@ -450,8 +450,9 @@ START_TEST(verify_detects_tampering)
 	raw_exec("DELETE FROM acceptances WHERE seq = 4");
 	ck_assert_int_eq(mdg_log_verify(&st, h.hash, &v), MDG_STORE_OK);
 	ck_assert(v.bad);
+	/* the empty log's head (zeros) is a prefix of every log */
 	ck_assert_int_eq(mdg_log_verify(&st, zero, &v), MDG_STORE_OK);
-	ck_assert(v.bad);
+	ck_assert(!v.bad);
 	mdg_store_close(&st);
 
 	verify_after(NULL, NULL, 0, 0, NULL);

@@ -1,7 +1,9 @@
 /* Unit tests: server/store_sqlite.c (and the schema). */
 #include <check.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +332,164 @@ START_TEST(concurrent_appends)
 }
 END_TEST
 
+/* Group commit: many threads append at once through their own handles.
+ * Every distinct row is there exactly once, the chain verifies, every race
+ * for one certificate has exactly one winner whose receipt all the others
+ * got, and a row that cannot be written (poisoned: its evidence is too big
+ * to bind, which fails the whole batch) is the only one refused. */
+#define GC_THREADS 16
+#define GC_PER_THREAD 24
+#define GC_SHARED 6
+
+struct gc_result {
+	enum mdg_store_status own[GC_PER_THREAD];
+	struct mdg_acceptance_ref own_ref[GC_PER_THREAD];
+	enum mdg_store_status shared[GC_SHARED];
+	struct mdg_acceptance_ref shared_ref[GC_SHARED];
+	char shared_receipt[GC_SHARED][MDG_RECEIPT_LEN];
+	int opened;
+};
+
+static struct gc_result gc_results[GC_THREADS];
+static pthread_barrier_t gc_barrier;
+
+static int
+gc_poisoned(long t, int i)
+{
+	return i == 5 && t % 4 == 1;
+}
+
+static void *
+gc_inserter(void *arg)
+{
+	long t = (long)(intptr_t)arg;
+	struct gc_result *r = &gc_results[t];
+	struct mdg_store st;
+	struct mdg_acceptance_new a;
+	unsigned char serial[3];
+	char err[512], receipt[MDG_RECEIPT_LEN];
+	int i;
+
+	r->opened = mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0;
+	pthread_barrier_wait(&gc_barrier);
+	if (!r->opened)
+		return NULL;
+	for (i = 0; i < GC_PER_THREAD; i++) {
+		serial[0] = 0x01;
+		serial[1] = (unsigned char)t;
+		serial[2] = (unsigned char)i;
+		snprintf(receipt, sizeof(receipt), "a%015lx%016x", t, i);
+		make_acceptance(&a, receipt, serial, 3, "2026-11-27T10:00:00+09:00");
+		if (gc_poisoned(t, i))
+			a.request_len = (size_t)INT_MAX + 1;	/* never read: binding refuses it */
+		r->own[i] = st.ops->insert_acceptance(st.cls, &a, &r->own_ref[i]);
+		if (i % 4 == 0) {
+			/* every thread races for the same few certificates */
+			int k = i / 4;
+			serial[0] = 0x02;
+			serial[1] = 0xee;
+			serial[2] = (unsigned char)k;
+			snprintf(r->shared_receipt[k], MDG_RECEIPT_LEN, "b%015lx%016x", t, k);
+			make_acceptance(&a, r->shared_receipt[k], serial, 3, "2026-11-27T10:00:01+09:00");
+			r->shared[k] = st.ops->insert_acceptance(st.cls, &a, &r->shared_ref[k]);
+		}
+	}
+	mdg_store_close(&st);
+	return NULL;
+}
+
+START_TEST(group_commit)
+{
+	struct mdg_store st;
+	pthread_t th[GC_THREADS];
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	long t;
+	int i, k, poisoned = 0;
+
+	open_fresh(&st, "group");
+	memset(gc_results, 0, sizeof(gc_results));
+	ck_assert_int_eq(pthread_barrier_init(&gc_barrier, NULL, GC_THREADS), 0);
+	for (t = 0; t < GC_THREADS; t++)
+		ck_assert_int_eq(pthread_create(&th[t], NULL, gc_inserter, (void *)(intptr_t)t), 0);
+	for (t = 0; t < GC_THREADS; t++)
+		ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+	pthread_barrier_destroy(&gc_barrier);
+
+	db = raw();
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT seq, receipt_id FROM acceptances"
+					    " WHERE issuer = ?1 AND serial = ?2", -1, &q, NULL), SQLITE_OK);
+	for (t = 0; t < GC_THREADS; t++) {
+		struct gc_result *r = &gc_results[t];
+		ck_assert(r->opened);
+		for (i = 0; i < GC_PER_THREAD; i++) {
+			unsigned char serial[3] = { 0x01, (unsigned char)t, (unsigned char)i };
+			char receipt[MDG_RECEIPT_LEN];
+
+			snprintf(receipt, sizeof(receipt), "a%015lx%016x", t, i);
+			sqlite3_bind_blob(q, 1, ISSUER, sizeof(ISSUER), SQLITE_STATIC);
+			sqlite3_bind_blob(q, 2, serial, 3, SQLITE_STATIC);
+			if (gc_poisoned(t, i)) {
+				poisoned++;
+				ck_assert_int_eq(r->own[i], MDG_STORE_ERROR);
+				ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+			} else {
+				ck_assert_int_eq(r->own[i], MDG_STORE_OK);
+				ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+				/* the answer describes the row as committed */
+				ck_assert_int_eq(sqlite3_column_int64(q, 0), r->own_ref[i].seq);
+				ck_assert_str_eq((const char *)sqlite3_column_text(q, 1), receipt);
+				ck_assert_str_eq(r->own_ref[i].receipt_id, receipt);
+			}
+			sqlite3_reset(q);
+		}
+	}
+	for (k = 0; k < GC_SHARED; k++) {
+		unsigned char serial[3] = { 0x02, 0xee, (unsigned char)k };
+		char winner[MDG_RECEIPT_LEN];
+		int64_t seq;
+		int wins = 0;
+
+		sqlite3_bind_blob(q, 1, ISSUER, sizeof(ISSUER), SQLITE_STATIC);
+		sqlite3_bind_blob(q, 2, serial, 3, SQLITE_STATIC);
+		ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+		seq = sqlite3_column_int64(q, 0);
+		snprintf(winner, sizeof(winner), "%s", (const char *)sqlite3_column_text(q, 1));
+		sqlite3_reset(q);
+		for (t = 0; t < GC_THREADS; t++) {
+			struct gc_result *r = &gc_results[t];
+			if (r->shared[k] == MDG_STORE_OK) {
+				wins++;
+				ck_assert_str_eq(r->shared_receipt[k], winner);
+			} else {
+				ck_assert_int_eq(r->shared[k], MDG_STORE_CONFLICT);
+			}
+			ck_assert_str_eq(r->shared_ref[k].receipt_id, winner);
+			ck_assert_int_eq(r->shared_ref[k].seq, seq);
+		}
+		ck_assert_int_eq(wins, 1);
+	}
+	sqlite3_finalize(q);
+	ck_assert_int_gt(poisoned, 0);
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances"),
+			 GC_THREADS * GC_PER_THREAD - poisoned + GC_SHARED);
+	sqlite3_close(db);
+	ck_assert_int_eq(verify_chain(), GC_THREADS * GC_PER_THREAD - poisoned + GC_SHARED);
+	/* the opener's handle still appends after the others closed theirs */
+	{
+		struct mdg_acceptance_new a;
+		struct mdg_acceptance_ref ref;
+		static const unsigned char s9[] = { 0x09 };
+
+		make_acceptance(&a, "99999999999999999999999999999999", s9, 1, "2026-11-27T11:00:00+09:00");
+		ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
+		ck_assert_int_eq(ref.seq, GC_THREADS * GC_PER_THREAD - poisoned + GC_SHARED + 1);
+	}
+	mdg_store_close(&st);
+	ck_assert_int_eq(verify_chain(), GC_THREADS * GC_PER_THREAD - poisoned + GC_SHARED + 1);
+}
+END_TEST
+
 static unsigned char *
 name_der(const char *ou, size_t *len)
 {
@@ -587,6 +747,7 @@ main(void)
 	tcase_add_test(tc, open_wrong_version);
 	tcase_add_test(tc, acceptances);
 	tcase_add_test(tc, concurrent_appends);
+	tcase_add_test(tc, group_commit);
 	tcase_add_test(tc, crl_import_rules);
 	tcase_add_test(tc, crl_import_large);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,617 @@
+#!/usr/bin/env python3
+"""The madoguchi benchmark (docs/performance.md).  Python stdlib only.
+
+Builds the daemon optimised (meson release, its own build directory), makes
+a test PKI (tests/pki/mkpki), prepares distinct signed requests
+(bench/mkholders: certificates re-signed from a test-PKI holder, nonces
+issued with a long nonce_ttl), and for each scenario starts a fresh daemon
+on a copy of one database, drives it with bench/madoguchi_loadgen and
+reports requests/s, latency, the server's CPU per request (utime+stime from
+/proc/PID/stat over the run), its peak RSS (VmHWM, reset before each run)
+and, measured in the same run, one RSA-2048 verification (bench/rsaverify)
+with the ratio between the two.  Prints a markdown table at the end.
+
+    python3 bench/driver.py                 # everything (several minutes)
+    python3 bench/driver.py --quick         # small sizes, a minute or two
+    python3 bench/driver.py --smoke         # tiny sizes (the test suite's run)
+    python3 bench/driver.py --scenario warm --scenario revoke
+
+--no-build takes the binaries from MDG_DAEMON, MDG_ADMIN, MDG_MKPKI and
+MDG_LOADGEN (the helpers beside the load generator) instead.
+"""
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(HERE)
+CLK_TCK = os.sysconf('SC_CLK_TCK')
+PAGE = os.sysconf('SC_PAGE_SIZE')
+
+SCENARIOS = ('warm', 'cold', 'revoke', 'mixed', 'crl', 'import', 'idle')
+
+# requests prepared / loadgen settings per size
+SIZES = {
+    'full': dict(warm_certs=16, warm_bodies=1024, duration=10.0, cold=6000, revoke=6000,
+                 mixed=4000, crl_sizes=(10_000, 1_000_000, 10_000_000), crl_duration=6.0,
+                 import_entries=1_000_000, idle=1000, hold=5.0, concurrency=32, rsa_iters=4000),
+    'quick': dict(warm_certs=16, warm_bodies=256, duration=4.0, cold=1500, revoke=1500,
+                  mixed=1000, crl_sizes=(10_000, 100_000, 1_000_000), crl_duration=3.0,
+                  import_entries=100_000, idle=1000, hold=2.0, concurrency=32, rsa_iters=2000),
+    'smoke': dict(warm_certs=4, warm_bodies=40, requests=200, cold=200, revoke=200,
+                  mixed=200, crl_sizes=(100, 5000), crl_requests=100, c1_requests=50, lookups=500,
+                  import_entries=2000, idle=50,
+                  hold=0.5, concurrency=8, rsa_iters=200),
+}
+
+
+T0 = time.time()
+
+
+def log(msg):
+    print('[bench %6.1fs] %s' % (time.time() - T0, msg), file=sys.stderr, flush=True)
+
+
+def run(cmd, timeout=3600, check=True, **kw):
+    cp = subprocess.run([str(c) for c in cmd], capture_output=True, timeout=timeout, **kw)
+    if check and cp.returncode != 0:
+        raise RuntimeError('%s exited %d:\n%s\n%s' % (
+            ' '.join(str(c) for c in cmd), cp.returncode,
+            cp.stdout.decode('utf-8', 'replace')[-2000:], cp.stderr.decode('utf-8', 'replace')[-3000:]))
+    return cp
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    try:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+def machine():
+    model = '?'
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    model = line.split(':', 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {'nproc': os.cpu_count(), 'cpu': model, 'loadavg': os.getloadavg(),
+            'kernel': os.uname().release, 'date': time.strftime('%Y-%m-%d %H:%M:%SZ', time.gmtime())}
+
+
+# ---------------------------------------------------------------- binaries
+
+class Bins:
+    def __init__(self, args):
+        if args.no_build:
+            env = os.environ
+            missing = [k for k in ('MDG_DAEMON', 'MDG_ADMIN', 'MDG_MKPKI', 'MDG_LOADGEN') if not env.get(k)]
+            if missing:
+                raise SystemExit('--no-build needs ' + ', '.join(missing))
+            self.daemon, self.admin, self.mkpki, self.loadgen = (
+                env['MDG_DAEMON'], env['MDG_ADMIN'], env['MDG_MKPKI'], env['MDG_LOADGEN'])
+            bench = os.path.dirname(self.loadgen)
+        else:
+            b = args.build_dir
+            if not os.path.exists(os.path.join(b, 'build.ninja')):
+                log('configuring a release build in %s' % b)
+                run(['meson', 'setup', b, SOURCE_ROOT, '--buildtype=release', '-Db_ndebug=true'])
+            targets = ['server/madoguchid', 'admin/madoguchi-admin', 'tests/pki/mkpki',
+                       'bench/madoguchi_loadgen', 'bench/mkholders', 'bench/mkcrl', 'bench/rsaverify']
+            log('building %s' % ' '.join(targets))
+            run(['ninja', '-C', b] + targets)
+            self.daemon = os.path.join(b, 'server', 'madoguchid')
+            self.admin = os.path.join(b, 'admin', 'madoguchi-admin')
+            self.mkpki = os.path.join(b, 'tests', 'pki', 'mkpki')
+            self.loadgen = os.path.join(b, 'bench', 'madoguchi_loadgen')
+            bench = os.path.join(b, 'bench')
+        self.mkholders = os.path.join(bench, 'mkholders')
+        self.mkcrl = os.path.join(bench, 'mkcrl')
+        self.rsaverify = os.path.join(bench, 'rsaverify')
+        for p in (self.daemon, self.admin, self.mkpki, self.loadgen, self.mkholders, self.mkcrl,
+                  self.rsaverify):
+            if not os.access(p, os.X_OK):
+                raise SystemExit('not executable: %s' % p)
+
+
+# ---------------------------------------------------------------- the daemon
+
+def raise_nofile():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Daemon:
+    bench_exits = []    # (name, exit status) of every daemon stopped
+
+    def __init__(self, bins, work, name, db, args):
+        self.bins = bins
+        self.dir = os.path.join(work, 'd-' + name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.db = db
+        self.port = free_port()
+        self.config = os.path.join(self.dir, 'madoguchi.conf')
+        self.stderr_path = os.path.join(self.dir, 'stderr.log')
+        with open(self.config, 'w', encoding='utf-8') as f:
+            f.write(config_text(args, work, db, self.port))
+        self.proc = None
+
+    def start(self):
+        self._err = open(self.stderr_path, 'ab')
+        self.proc = subprocess.Popen([self.bins.daemon, '--config', self.config], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=self._err, preexec_fn=raise_nofile)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('madoguchid exited %d: %s' % (self.proc.returncode, self.stderr_tail()))
+            try:
+                with urllib.request.urlopen('http://127.0.0.1:%d/healthz' % self.port, timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError('madoguchid not healthy: ' + self.stderr_tail())
+
+    def stderr_tail(self):
+        try:
+            with open(self.stderr_path, 'rb') as f:
+                return f.read()[-2000:].decode('utf-8', 'replace')
+        except OSError:
+            return ''
+
+    def cpu_ticks(self):
+        with open('/proc/%d/stat' % self.proc.pid, encoding='ascii') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])    # utime, stime (fields 14, 15)
+
+    def status(self, key):
+        with open('/proc/%d/status' % self.proc.pid, encoding='ascii') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1]) * 1024
+        return 0
+
+    def reset_peak(self):
+        try:
+            with open('/proc/%d/clear_refs' % self.proc.pid, 'w', encoding='ascii') as f:
+                f.write('5')
+        except OSError:
+            pass
+
+    def nonce(self):
+        with urllib.request.urlopen('http://127.0.0.1:%d/v1/nonce' % self.port, timeout=10) as r:
+            return json.loads(r.read())['nonce']
+
+    def stop(self):
+        """SIGTERM; returns the exit status (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        rc = None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        else:
+            rc = self.proc.returncode
+        self._err.close()
+        self.proc = None
+        self.bench_exits.append((os.path.basename(self.dir), rc))
+        return rc
+
+
+def config_text(args, work, db, port):
+    return ('[server]\nlisten = 127.0.0.1\nport = %d\nthreads = %d\nmax_connections = 4000\n'
+            'max_connections_per_address = 4000\nmax_inflight = 4000\nmax_body = 65536\n\n'
+            '[pki]\nanchors = %s\nnonce_key_file = %s\nnonce_ttl = 12h\n\n'
+            '[store]\ndatabase = %s\n\n' % (
+                port, args.threads, os.path.join(work, 'pki', 'anchors'),
+                os.path.join(work, 'nonce.key'), db))
+
+
+# ---------------------------------------------------------------- the bench
+
+class Bench:
+    def __init__(self, args, bins):
+        self.args = args
+        self.bins = bins
+        self.size = SIZES[args.size]
+        self.work = args.work or tempfile.mkdtemp(prefix='mdg-bench-')
+        os.makedirs(self.work, exist_ok=True)
+        self.results = []
+        self.pki_dir = os.path.join(self.work, 'pki')
+        self.base_db = os.path.join(self.work, 'base.db')
+        self._nonce = None
+        self._sets = {}
+
+    # -- set-up
+
+    def setup(self):
+        if self.args.pki:
+            if not os.path.exists(self.pki_dir):
+                os.symlink(os.path.abspath(self.args.pki), self.pki_dir)
+        elif not os.path.exists(os.path.join(self.pki_dir, 'manifest.json')):
+            log('mkpki gen')
+            run([self.bins.mkpki, 'gen', self.pki_dir], timeout=300)
+        with open(os.path.join(self.pki_dir, 'manifest.json'), encoding='utf-8') as f:
+            self.manifest = json.load(f)
+        h = self.manifest['holders']['valid-01']
+        self.holder = {k: self._path(h[k]) for k in ('cert', 'key')}
+        self.holder_ca = h['ca']
+        self.applicant = os.path.join(self.work, 'applicant.json')
+        with open(self.applicant, 'w', encoding='utf-8') as f:
+            f.write(json.dumps(h['applicant'], ensure_ascii=False, separators=(',', ':')))
+        cfg = os.path.join(self.work, 'admin.conf')
+        with open(cfg, 'w', encoding='utf-8') as f:
+            f.write(config_text(self.args, self.work, self.base_db, 1))
+        self.admin_conf = cfg
+        if os.path.exists(self.base_db):
+            os.unlink(self.base_db)
+        run([self.bins.admin, '--config', cfg, 'db', 'init'])
+        crls = [self._path(self.manifest['crls'][c]['der'])
+                for c in ('jlis-full', 'jlis-dp-chiyoda', 'pref-tokyo-dp-shinjuku')]
+        run([self.bins.admin, '--config', cfg, 'crl', 'import'] + crls)
+        d = Daemon(self.bins, self.work, 'nonce', self.copy_db('nonce'), self.args).start()
+        try:
+            self._nonce = d.nonce()
+        finally:
+            d.stop()
+
+    def _path(self, p):
+        if os.path.isabs(p):
+            return p
+        for base in (self.pki_dir, os.path.dirname(self.pki_dir)):
+            q = os.path.join(base, p)
+            if os.path.exists(q):
+                return q
+        return os.path.join(self.pki_dir, p)
+
+    def copy_db(self, name):
+        db = os.path.join(self.work, name + '.db')
+        for sfx in ('', '-wal', '-shm'):
+            if os.path.exists(db + sfx):
+                os.unlink(db + sfx)
+        shutil.copyfile(self.base_db, db)
+        os.chmod(db, 0o600)
+        return db
+
+    def requests(self, name, procedure, count, certs=0, reason=None, prefix=''):
+        """A directory of `count` signed requests (made once per name)."""
+        if name in self._sets:
+            return self._sets[name]
+        out = os.path.join(self.work, 'req-' + name)
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        ca = self.manifest['cas'][self.holder_ca]
+        cmd = [self.bins.mkholders, '--cert', self.holder['cert'], '--key', self.holder['key'],
+               '--ca-cert', self._path(ca['cert']), '--ca-key', self._path(ca['key']),
+               '--applicant', self.applicant, '--nonce', self._nonce, '--procedure', procedure,
+               '--count', count, '--certs', certs, '--out', out, '--prefix', prefix]
+        if reason:
+            cmd += ['--reason', reason]
+        t = time.time()
+        run(cmd)
+        log('prepared %d %s requests (%s certificates) in %.1f s' % (
+            count, procedure, certs or count, time.time() - t))
+        self._sets[name] = out
+        return out
+
+    # -- measuring
+
+    def rsa(self):
+        cmd = [self.bins.rsaverify, self.size['rsa_iters']]
+        warm = self._sets.get('warm')
+        cmd.append(os.path.join(warm, sorted(os.listdir(warm))[0]) if warm else '-')
+        cmd.append(self.holder['key'])      # valid-01's RSA-2048 key: no key generation
+        cp = run(cmd)
+        return json.loads(cp.stdout)
+
+    def loadgen(self, d, bodies, requests=None, duration=None, concurrency=None, rate=None):
+        cmd = [self.bins.loadgen, '--port', d.port, '--bodies', bodies,
+               '--concurrency', concurrency or self.size['concurrency']]
+        if requests:
+            cmd += ['--requests', requests]
+        else:
+            cmd += ['--duration', duration]
+        if rate:
+            cmd += ['--rate', '%.1f' % rate]
+        cp = run(cmd, timeout=3600)
+        return json.loads(cp.stdout.decode().strip().splitlines()[-1])
+
+    def measure(self, name, d, bodies, expect, note='', **kw):
+        d.reset_peak()
+        c0 = d.cpu_ticks()
+        lg = self.loadgen(d, bodies, **kw)
+        c1 = d.cpu_ticks()
+        rsa = self.rsa()
+        n = lg['requests']
+        cpu_us = (c1 - c0) * 1e6 / CLK_TCK / n if n else 0.0
+        ok = sum(v for k, v in lg['status'].items() if k in expect)
+        r = {'scenario': name, 'requests': n, 'rps': lg['rps'], 'p50_ms': lg['latency_us']['p50'] / 1000,
+             'p99_ms': lg['latency_us']['p99'] / 1000, 'max_ms': lg['latency_us']['max'] / 1000,
+             'cpu_us_per_req': cpu_us, 'rsa_verify_us': rsa['cpu_us'],
+             'ratio': cpu_us / rsa['cpu_us'] if rsa['cpu_us'] else 0.0,
+             'peak_rss_mib': d.status('VmHWM') / 1048576, 'status': lg['status'],
+             'errors': lg['errors'], 'unexpected': n - ok, 'concurrency': lg['concurrency'],
+             'rate': lg['rate'], 'loadavg': os.getloadavg()[0], 'note': note, 'loadgen': lg}
+        self.results.append(r)
+        log('%-14s %7d req %9.1f req/s  p50 %.2f ms  p99 %.2f ms  cpu %.0f us/req (%.2f x verify)  '
+            'rss %.1f MiB  %s%s' % (name, n, r['rps'], r['p50_ms'], r['p99_ms'], cpu_us, r['ratio'],
+                                    r['peak_rss_mib'], lg['status'],
+                                    ('  errors %d' % lg['errors']) if lg['errors'] else ''))
+        return r
+
+    def daemon(self, name, db=None):
+        return Daemon(self.bins, self.work, name, db or self.copy_db(name), self.args).start()
+
+    def run_len(self):
+        s = self.size
+        return {'requests': s['requests']} if 'requests' in s else {'duration': s['duration']}
+
+    # -- scenarios
+
+    def sc_warm(self):
+        s = self.size
+        bodies = self.requests('warm', 'validity-check', s['warm_bodies'], certs=s['warm_certs'])
+        d = self.daemon('warm')
+        try:
+            self.loadgen(d, bodies, requests=s['warm_bodies'], concurrency=4)    # fills the cache
+            peak = self.measure('warm', d, bodies, {'200'}, note='peak, closed loop', **self.run_len())
+            if 'requests' not in s:
+                self.measure('warm-80%', d, bodies, {'200'}, rate=0.8 * peak['rps'],
+                             note='paced at 80 %% of peak (%.0f/s)' % (0.8 * peak['rps']), **self.run_len())
+        finally:
+            d.stop()
+
+    def sc_cold(self):
+        n = self.size['cold']
+        bodies = self.requests('cold', 'validity-check', n)
+        d = self.daemon('cold')
+        try:
+            self.measure('cold', d, bodies, {'200'}, requests=n, note='every request a new certificate')
+        finally:
+            d.stop()
+
+    def sc_revoke(self):
+        n = self.size['revoke']
+        bodies = self.requests('revoke', 'revocation', n, reason='keyCompromise')
+        d = self.daemon('revoke')
+        try:
+            r = self.measure('revoke', d, bodies, {'201'}, requests=n,
+                             note='distinct certificates, durable acceptances')
+            rows = sqlite_count(d.db, 'SELECT count(*) FROM acceptances')
+            r['acceptances_in_db'] = rows
+            if rows != r['status'].get('201', 0):
+                r['note'] += '; MISMATCH: %d rows for %d answers 201' % (rows, r['status'].get('201', 0))
+        finally:
+            d.stop()
+
+    def sc_mixed(self):
+        n = self.size['mixed']
+        warm = self.requests('warm', 'validity-check', self.size['warm_bodies'], certs=self.size['warm_certs'])
+        cold = self.requests('mixed-cold', 'validity-check', n // 10)
+        rev = self.requests('mixed-rev', 'revocation', n // 10, reason='affiliationChanged')
+        out = os.path.join(self.work, 'req-mixed')
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        wf, cf, rf = (sorted(os.listdir(x)) for x in (warm, cold, rev))
+        k = 0
+        for i in range(n // 10):
+            picks = [(warm, wf[(8 * i + j) % len(wf)]) for j in range(8)] + [(cold, cf[i]), (rev, rf[i])]
+            for src, f in picks:
+                os.symlink(os.path.join(src, f), os.path.join(out, '%07d%s' % (k, f[f.index('.'):])))
+                k += 1
+        d = self.daemon('mixed')
+        try:
+            self.loadgen(d, warm, requests=self.size['warm_certs'], concurrency=1)
+            self.measure('mixed', d, out, {'200', '201'}, requests=k,
+                         note='80 % warm checks, 10 % new certificates, 10 % revocations')
+        finally:
+            d.stop()
+
+    def sc_crl(self):
+        s = self.size
+        bodies = self.requests('warm', 'validity-check', s['warm_bodies'], certs=s['warm_certs'])
+        db = self.copy_db('crl')
+        issuer_id = sqlite_count(db, "SELECT id FROM crls WHERE dp IS NULL ORDER BY id LIMIT 1")
+        have = 0
+        d = None    # one daemon throughout: the entries are added while it runs, as imports are
+        try:
+            for size in s['crl_sizes']:
+                t = time.time()
+                run([self.bins.mkcrl, 'fill', '--db', db, '--crl-id', issuer_id, '--count', size - have,
+                     '--first', have])
+                log('CRL table filled to %d entries in %.1f s' % (size, time.time() - t))
+                have = size
+                lk = json.loads(run([self.bins.mkcrl, 'lookup', '--db', db, '--crl-id', issuer_id, '--count',
+                                     s.get('lookups', 20000), '--first', size]).stdout)
+                log('store crl_lookup at %d entries: %.1f µs CPU, %.1f µs wall (half held, half not)' % (
+                    size, lk['cpu_us'], lk['wall_us']))
+                if d is None:
+                    d = self.daemon('crl', db)
+                if have == s['crl_sizes'][0]:
+                    self.loadgen(d, bodies, requests=s['warm_bodies'], concurrency=4)    # fills the cache
+                name = 'crl-%s' % human(size)
+                kw = self.run_len()
+                if 'requests' in kw:
+                    kw['requests'] = s.get('crl_requests', kw['requests'])
+                r = self.measure(name, d, bodies, {'200'}, note='%d CRL entries held, peak; one store '
+                                 'crl_lookup %.1f µs CPU / %.1f µs wall' % (size, lk['cpu_us'], lk['wall_us']),
+                                 **kw)
+                r['store_lookup'] = lk
+                kw = self.run_len()
+                if 'duration' in kw:
+                    kw['duration'] = s['crl_duration']
+                else:
+                    kw['requests'] = s.get('c1_requests', kw['requests'])
+                self.measure(name + '-c1', d, bodies, {'200'}, concurrency=1,
+                             note='%d CRL entries held, one connection (latency)' % size, **kw)
+        finally:
+            if d is not None:
+                d.stop()
+
+    def sc_import(self):
+        n = self.size['import_entries']
+        ca = self.manifest['cas'][self.manifest['crls']['jlis-full']['signer']]
+        crl = os.path.join(self.work, 'big.crl.der')
+        t = time.time()
+        run([self.bins.mkcrl, 'crl', '--ca-cert', self._path(ca['cert']), '--ca-key', self._path(ca['key']),
+             '--count', n, '--number', int(self.manifest['crls']['jlis-full']['number']) + 1, '--out', crl])
+        log('wrote a %d-entry CRL (%.1f MB) in %.1f s' % (n, os.path.getsize(crl) / 1e6, time.time() - t))
+        db = self.copy_db('import')
+        cfg = os.path.join(self.work, 'import.conf')
+        with open(cfg, 'w', encoding='utf-8') as f:
+            f.write(config_text(self.args, self.work, db, 1))
+        t = time.time()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cp = run([self.bins.admin, '--config', cfg, 'crl', 'import', crl])
+        wall = time.time() - t
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        held = sqlite_count(db, "SELECT entries FROM crls WHERE dp IS NULL ORDER BY id LIMIT 1")
+        r = {'scenario': 'import-%s' % human(n), 'requests': n, 'rps': n / wall, 'wall_s': wall,
+             'cpu_s': (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime),
+             'peak_rss_mib': r1.ru_maxrss / 1024, 'entries_held': held, 'loadavg': os.getloadavg()[0],
+             'note': 'madoguchi-admin crl import, end to end (entries/s); %s' % (
+                 'all entries held' if held == n else 'HELD %d' % held),
+             'output': cp.stdout.decode('utf-8', 'replace').strip()[:200]}
+        self.results.append(r)
+        log('import %d entries: %.1f s, %.0f entries/s, admin peak %.0f MiB' % (
+            n, wall, n / wall, r['peak_rss_mib']))
+
+    def sc_idle(self):
+        n = self.size['idle']
+        s = self.size
+        bodies = self.requests('warm', 'validity-check', s['warm_bodies'], certs=s['warm_certs'])
+        d = self.daemon('idle')
+        try:
+            base = d.status('VmRSS')
+            d.reset_peak()
+            p = subprocess.Popen([self.bins.loadgen, '--port', str(d.port), '--idle', str(n),
+                                  '--hold', str(self.size['hold']),
+                                  '--bodies', os.path.join(bodies, sorted(os.listdir(bodies))[0])],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            line = p.stderr.readline().decode()      # READY n: all connected and answered
+            held_rss = d.status('VmRSS')
+            out, err = p.communicate(timeout=120)
+            lg = json.loads(out.decode().strip().splitlines()[-1])
+            r = {'scenario': 'idle-%d' % n, 'requests': lg['answered'], 'rps': 0.0,
+                 'rss_before_mib': base / 1048576, 'rss_held_mib': held_rss / 1048576,
+                 'peak_rss_mib': d.status('VmHWM') / 1048576, 'loadavg': os.getloadavg()[0],
+                 'note': '%d keep-alive connections held (%s; %d still open after %.1f s)' % (
+                     n, line.strip(), lg['open_after_hold'], lg['hold_s']), 'loadgen': lg}
+            self.results.append(r)
+            log('idle %d: rss %.1f -> %.1f MiB (peak %.1f), %s' % (
+                n, r['rss_before_mib'], r['rss_held_mib'], r['peak_rss_mib'], lg))
+        finally:
+            d.stop()
+
+
+def human(n):
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return '%dM' % (n // 1_000_000)
+    if n >= 1000 and n % 1000 == 0:
+        return '%dk' % (n // 1000)
+    return str(n)
+
+
+def sqlite_count(db, sql):
+    import sqlite3
+    c = sqlite3.connect(db, timeout=10)
+    try:
+        return c.execute(sql).fetchone()[0]
+    finally:
+        c.close()
+
+
+def table(results, m, args, rsa):
+    out = ['| scenario | requests | req/s | p50 ms | p99 ms | max ms | server CPU µs/req | '
+           '÷ one RSA-2048 verify | peak RSS MiB | statuses | notes |',
+           '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|']
+    for r in results:
+        if r['scenario'].startswith('import'):
+            out.append('| %s | %d entries | **%.0f entries/s** | | | | | | %.0f (admin) | | %s; %.1f s wall, %.1f s CPU |' % (
+                r['scenario'], r['requests'], r['rps'], r['peak_rss_mib'], r['note'], r['wall_s'], r['cpu_s']))
+        elif r['scenario'].startswith('idle'):
+            out.append('| %s | | | | | | | | **%.1f** (%.1f before) | | %s |' % (
+                r['scenario'], r['peak_rss_mib'], r['rss_before_mib'], r['note']))
+        else:
+            st = ' '.join('%s×%d' % (k, v) for k, v in sorted(r['status'].items()))
+            if r['errors']:
+                st += ' err×%d' % r['errors']
+            out.append('| %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.1f | %s | %s (c=%d, load %.1f) |' % (
+                r['scenario'], r['requests'], r['rps'], r['p50_ms'], r['p99_ms'], r['max_ms'],
+                r['cpu_us_per_req'], r['ratio'], r['peak_rss_mib'], st, r['note'], r['concurrency'],
+                r['loadavg']))
+    head = ('Machine: %d cores, %s, Linux %s; %s; load average at start %.2f %.2f %.2f; '
+            'daemon threads = %d; one RSA-2048 verification = %.1f µs CPU (bench/rsaverify, same run).' % (
+                m['nproc'], m['cpu'], m['kernel'], m['date'], *m['loadavg'], args.threads, rsa))
+    return head + '\n\n' + '\n'.join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--scenario', action='append', choices=SCENARIOS,
+                    help='run only this scenario (repeatable); default: all')
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument('--quick', dest='size', action='store_const', const='quick')
+    g.add_argument('--smoke', dest='size', action='store_const', const='smoke')
+    ap.set_defaults(size='full')
+    ap.add_argument('--build-dir', default='/tmp/mdg-bench-release')
+    ap.add_argument('--no-build', action='store_true', help='binaries from MDG_DAEMON etc.')
+    ap.add_argument('--threads', type=int, default=8, help='daemon worker threads (default 8)')
+    ap.add_argument('--pki', help='an existing `mkpki gen` directory to use')
+    ap.add_argument('--work', help='working directory (default: a new temporary one)')
+    ap.add_argument('--keep', action='store_true', help='keep the working directory')
+    ap.add_argument('--json', help='also write the results as JSON here')
+    args = ap.parse_args()
+
+    m = machine()
+    bins = Bins(args)
+    b = Bench(args, bins)
+    log('work directory %s, size %s' % (b.work, args.size))
+    try:
+        b.setup()
+        for sc in args.scenario or SCENARIOS:
+            log('scenario %s' % sc)
+            getattr(b, 'sc_' + sc)()
+        costs = b.rsa()
+        rsa = costs['cpu_us']
+        m['loadavg_end'] = os.getloadavg()
+        text = table(b.results, m, args, rsa)
+        if costs.get('d2i_x509_us', -1) > 0:
+            text += ('\n\nParsing one request (d2i_CMS_ContentInfo) costs %.1f µs CPU, of which parsing its '
+                     'certificate (d2i_X509 alone: %.1f µs) is nearly all: OpenSSL 3.0 decodes the public key '
+                     'through a new OSSL_DECODER context each time.' % (costs['d2i_cms_us'], costs['d2i_x509_us']))
+        print(text)
+        print('\nLoad average at the end: %.2f %.2f %.2f' % m['loadavg_end'])
+        if args.json:
+            with open(args.json, 'w', encoding='utf-8') as f:
+                json.dump({'machine': m, 'size': args.size, 'threads': args.threads, 'rsa_verify_us': rsa,
+                           'parse_costs': costs, 'daemon_exits': Daemon.bench_exits,
+                           'results': b.results}, f, indent=1)
+    finally:
+        if not args.keep and not args.work:
+            shutil.rmtree(b.work, ignore_errors=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
