@@ -728,9 +728,8 @@ cmd_log(struct admin *ad, int argc, char **argv)
 	struct mdg_store st = { NULL, NULL };
 	struct mdg_log_filter f;
 	struct log_out o;
-	unsigned char sbytes[MDG_SERIAL_MAX];
-	char rid[MDG_RECEIPT_LEN], *end;
-	size_t i;
+	struct mdg_log_filter_buf fb;
+	char *end;
 
 	memset(&f, 0, sizeof(f));
 	memset(&o, 0, sizeof(o));
@@ -738,40 +737,12 @@ cmd_log(struct admin *ad, int argc, char **argv)
 		return EXIT_USAGE;
 	if (parse_format("log", format, 1, &o.fmt) == -1)
 		return EXIT_USAGE;
-	if (since != NULL) {
-		if (mdg_log_time_arg(since, 0, &f.since) == -1)
-			goto bad_time;
-		f.has_since = 1;
-	}
-	if (until != NULL) {
-		if (mdg_log_time_arg(until, 1, &f.until) == -1)
-			goto bad_time;
-		f.has_until = 1;
-	}
-	if (serial != NULL) {
-		if (mdg_serial_parse_hex(serial, sbytes, &f.serial_len) == -1) {
-			fprintf(stderr, "madoguchi-admin: log: --serial is a serial number in hex\n");
-			return EXIT_USAGE;
-		}
-		f.serial = sbytes;
-	}
-	if (receipt != NULL) {
-		if (strlen(receipt) != MDG_RECEIPT_LEN - 1) {
-			fprintf(stderr, "madoguchi-admin: log: --receipt is a receipt id of %d hex "
-				"digits\n", MDG_RECEIPT_LEN - 1);
-			return EXIT_USAGE;
-		}
-		for (i = 0; i < MDG_RECEIPT_LEN; i++)
-			rid[i] = (char)tolower((unsigned char)receipt[i]);
-		f.receipt_id = rid;
-	}
-	if (reason != NULL && mdg_reason_lookup(reason) == NULL) {
-		fprintf(stderr, "madoguchi-admin: log: --reason is one of unspecified, keyCompromise, "
-			"affiliationChanged, superseded, cessationOfOperation\n");
+	const struct mdg_log_args la = { since, until, serial, issuer, receipt, reason, after };
+	const char *bad, *expected;
+	if ((bad = mdg_log_filter_from_args(&la, &f, &fb, &expected)) != NULL) {
+		fprintf(stderr, "madoguchi-admin: log: --%s takes %s\n", bad, expected);
 		return EXIT_USAGE;
 	}
-	f.reason = reason;
-	f.issuer = issuer;
 	if (limit != NULL) {
 		errno = 0;
 		o.limit = strtoll(limit, &end, 10);
@@ -781,14 +752,6 @@ cmd_log(struct admin *ad, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		f.limit = o.limit + 1;	/* one more: is there a next page? */
-	}
-	if (after != NULL) {
-		errno = 0;
-		f.after_seq = strtoll(after, &end, 10);
-		if (errno != 0 || end == after || *end != '\0' || f.after_seq < 0) {
-			fprintf(stderr, "madoguchi-admin: log: --after is a seq (0 or more)\n");
-			return EXIT_USAGE;
-		}
 	}
 	f.with_request = personal;
 	o.personal = personal;
@@ -819,10 +782,6 @@ out:
 	free(o.cells);
 	mdg_store_close(&st);
 	return rc;
-bad_time:
-	fprintf(stderr, "madoguchi-admin: log: --since/--until take a date (YYYY-MM-DD, JST) or "
-		"RFC 3339 (2026-11-27T10:00:00+09:00)\n");
-	return EXIT_USAGE;
 }
 
 static int

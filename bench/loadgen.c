@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #define RBUF 65536
+#define IDLE_RAMP 64	/* connections being set up at once in --idle mode */
 #define MAX_BODY (16 * 1024 * 1024)
 
 struct body {
@@ -537,7 +538,7 @@ static int run_idle(const struct opts *o)
 	size_t nbodies = 0;
 	char req[256];
 	struct epoll_event evs[256];
-	int ep = epoll_create1(0), rc = 1, answered = 0, open_now = 0, failed_n = 0;
+	int ep = epoll_create1(0), rc = 1, answered = 0, open_now = 0, failed_n = 0, opened = 0;
 	double start = now_s(), ready_at = 0;
 
 	if (conns == NULL || ep == -1)
@@ -558,12 +559,18 @@ static int run_idle(const struct opts *o)
 	for (int i = 0; i < o->idle; i++) {
 		conns[i].fd = -1;
 		conns[i].b = &hb;
-		conns[i].t0 = now_s();
-		if (open_conn(o, ep, &conns[i]) == -1)
-			failed_n++;
 	}
-	/* until every connection has had its answer (or 30 s) */
+	/* until every connection has had its answer (or 30 s). At most
+	 * IDLE_RAMP connections are being set up at a time: a burst of a
+	 * thousand connects overflows the listen backlog, and the refused
+	 * handshakes come back only after seconds of TCP retransmission */
 	while (answered + failed_n < o->idle && now_s() - start < 30) {
+		while (opened < o->idle && opened - answered - failed_n < IDLE_RAMP) {
+			conns[opened].t0 = now_s();
+			if (open_conn(o, ep, &conns[opened]) == -1)
+				failed_n++;
+			opened++;
+		}
 		int k = epoll_wait(ep, evs, 256, 100);
 		for (int j = 0; j < k; j++) {
 			struct conn *c = evs[j].data.ptr;

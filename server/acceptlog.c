@@ -1,5 +1,6 @@
 /* The acceptance log for operators: see acceptlog.h. */
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -346,4 +347,56 @@ mdg_log_verify(struct mdg_store *st, const unsigned char *want_head, struct mdg_
 			 "another log", hw, (long long)v->rows, hh);
 	}
 	return MDG_STORE_OK;
+}
+
+const char *
+mdg_log_filter_from_args(const struct mdg_log_args *a, struct mdg_log_filter *f,
+			 struct mdg_log_filter_buf *buf, const char **expected)
+{
+	char *end;
+
+	if (a->since != NULL) {
+		*expected = "a date (YYYY-MM-DD, JST) or RFC 3339";
+		if (mdg_log_time_arg(a->since, 0, &f->since) == -1)
+			return "since";
+		f->has_since = 1;
+	}
+	if (a->until != NULL) {
+		*expected = "a date (YYYY-MM-DD, JST) or RFC 3339";
+		if (mdg_log_time_arg(a->until, 1, &f->until) == -1)
+			return "until";
+		f->has_until = 1;
+	}
+	if (a->serial != NULL) {
+		*expected = "a serial number in hex";
+		if (mdg_serial_parse_hex(a->serial, buf->serial, &f->serial_len) == -1)
+			return "serial";
+		f->serial = buf->serial;
+	}
+	if (a->receipt != NULL) {
+		*expected = "a receipt id of 32 hex digits";
+		if (strlen(a->receipt) != MDG_RECEIPT_LEN - 1)
+			return "receipt";
+		for (size_t i = 0; i < MDG_RECEIPT_LEN; i++)
+			buf->receipt[i] = (char)tolower((unsigned char)a->receipt[i]);
+		f->receipt_id = buf->receipt;
+	}
+	if (a->reason != NULL) {
+		*expected = "one of unspecified, keyCompromise, affiliationChanged, superseded, "
+			    "cessationOfOperation";
+		if (mdg_reason_lookup(a->reason) == NULL)
+			return "reason";
+		f->reason = a->reason;
+	}
+	if (a->issuer != NULL && a->issuer[0] != '\0')
+		f->issuer = a->issuer;
+	if (a->after != NULL) {
+		*expected = "a seq (0 or more)";
+		errno = 0;
+		f->after_seq = strtoll(a->after, &end, 10);
+		if (errno != 0 || end == a->after || *end != '\0' || f->after_seq < 0)
+			return "after";
+	}
+	*expected = NULL;
+	return NULL;
 }

@@ -18,6 +18,25 @@
  * exclusive bound: an RFC 3339 until includes its own second. 0 or -1. */
 int mdg_log_time_arg(const char *s, int is_until, int64_t *out);
 
+/* The log filter as operators write it (CLI options, admin API query
+ * parameters): NULL for an absent one. */
+struct mdg_log_args {
+	const char *since, *until, *serial, *issuer, *receipt, *reason, *after;
+};
+
+/* Storage the filter points into; lives as long as the filter. */
+struct mdg_log_filter_buf {
+	unsigned char serial[MDG_SERIAL_MAX];
+	char receipt[MDG_RECEIPT_LEN];
+};
+
+/* Sets the filter members named by a (limit, with_request and
+ * export_batch are left to the caller). Returns NULL, or on a bad value the
+ * argument's name ("since", "serial", ...) with *expected saying what it
+ * takes ("a serial number in hex"). */
+const char *mdg_log_filter_from_args(const struct mdg_log_args *a, struct mdg_log_filter *f,
+				     struct mdg_log_filter_buf *buf, const char **expected);
+
 /* A serial number in hex ("0A1b", "0x0a1b", "0a:1b") as its big-endian
  * magnitude without leading zero bytes. 0 or -1. */
 int mdg_serial_parse_hex(const char *s, unsigned char out[MDG_SERIAL_MAX], size_t *len);

@@ -402,8 +402,8 @@ handle_acceptances(struct MHD_Connection *c, struct mdg_admin_server *a)
 	struct mdg_log_filter f;
 	struct page p;
 	struct mdg_store *st;
-	unsigned char sbytes[MDG_SERIAL_MAX];
-	char rid[MDG_RECEIPT_LEN], next[24];
+	struct mdg_log_filter_buf fb;
+	char next[24], msg[160];
 	json_t *doc;
 
 	memset(&f, 0, sizeof(f));
@@ -414,43 +414,18 @@ handle_acceptances(struct MHD_Connection *c, struct mdg_admin_server *a)
 		return respond_error(c, 400, "unknown query parameter: the parameters are since, "
 				     "until, serial, issuer, receipt, reason, limit, after (or cursor), "
 				     "showPersonalData", NULL, NULL);
-	if (since != NULL) {
-		if (mdg_log_time_arg(since, 0, &f.since) == -1)
-			goto bad_time;
-		f.has_since = 1;
-	}
-	if (until != NULL) {
-		if (mdg_log_time_arg(until, 1, &f.until) == -1)
-			goto bad_time;
-		f.has_until = 1;
-	}
-	if (serial != NULL) {
-		if (mdg_serial_parse_hex(serial, sbytes, &f.serial_len) == -1)
-			return respond_error(c, 400, "serial: a serial number in hex", NULL, NULL);
-		f.serial = sbytes;
-	}
-	if (receipt != NULL) {
-		if (strlen(receipt) != MDG_RECEIPT_LEN - 1)
-			return respond_error(c, 400, "receipt: a receipt id of 32 hex digits", NULL,
-					     NULL);
-		for (size_t i = 0; i < MDG_RECEIPT_LEN; i++)
-			rid[i] = (char)tolower((unsigned char)receipt[i]);
-		f.receipt_id = rid;
-	}
-	if (reason != NULL && mdg_reason_lookup(reason) == NULL)
-		return respond_error(c, 400, "reason: one of unspecified, keyCompromise, "
-				     "affiliationChanged, superseded, cessationOfOperation", NULL, NULL);
-	f.reason = reason;
-	f.issuer = issuer != NULL && issuer[0] != '\0' ? issuer : NULL;
 	if (limit != NULL && parse_int64(limit, 1, PAGE_MAX, &p.limit) == -1)
 		return respond_error(c, 400, "limit: a number of rows from 1 to 1000", NULL, NULL);
 	if (after != NULL && cursor != NULL)
 		return respond_error(c, 400, "after and cursor are the same: give one", NULL, NULL);
 	if (cursor != NULL)
 		after = cursor;
-	if (after != NULL && parse_int64(after, 0, INT64_MAX, &f.after_seq) == -1)
-		return respond_error(c, 400, "after/cursor: a seq (0 or more), as given in next",
-				     NULL, NULL);
+	const struct mdg_log_args la = { since, until, serial, issuer, receipt, reason, after };
+	const char *bad, *expected;
+	if ((bad = mdg_log_filter_from_args(&la, &f, &fb, &expected)) != NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", bad, expected);
+		return respond_error(c, 400, msg, NULL, NULL);
+	}
 	if (personal != NULL) {
 		if (strcmp(personal, "1") == 0 || strcmp(personal, "true") == 0)
 			p.personal = 1;
@@ -471,9 +446,6 @@ handle_acceptances(struct MHD_Connection *c, struct mdg_admin_server *a)
 	doc = json_pack("{s:o, s:o}", "acceptances", p.rows, "next",
 			p.more ? json_string(next) : json_null());
 	return respond_json(c, 200, doc, NULL, NULL);
-bad_time:
-	return respond_error(c, 400, "since/until: a date (YYYY-MM-DD, JST) or RFC 3339", NULL,
-			     NULL);
 }
 
 struct crl_doc {

@@ -146,3 +146,102 @@ out:
 	BIO_free(bio);
 	return rc;
 }
+
+/* Bytes of a DER length field for a content of n bytes. */
+static size_t len_size(size_t n)
+{
+	size_t k = 1;
+
+	if (n < 0x80)
+		return 1;
+	for (; n != 0; n >>= 8)
+		k++;
+	return k;
+}
+
+/* Writes tag and the minimal DER length of n at o; returns bytes written. */
+static size_t put_header(unsigned char *o, unsigned char tag, size_t n)
+{
+	size_t k = len_size(n);
+
+	o[0] = tag;
+	if (k == 1) {
+		o[1] = (unsigned char)n;
+		return 2;
+	}
+	o[1] = (unsigned char)(0x80 | (k - 1));
+	for (size_t i = 1; i < k; i++)
+		o[1 + i] = (unsigned char)(n >> (8 * (k - 1 - i)));
+	return 1 + k;
+}
+
+int mdg_der_split_cert(const unsigned char *buf, size_t len, const unsigned char **cert, size_t *cert_len,
+		       unsigned char **rest, size_t *rest_len)
+{
+	static const unsigned char signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
+	/* SignedData's fields before certificates: version, digestAlgorithms, encapContentInfo */
+	static const unsigned char before[] = {0x02, 0x31, 0x30};
+	const unsigned char *ci, *oid, *ex, *sd, *cs = NULL, *c;
+	size_t hdr, clen, ci_len, oid_len, ex_len, sd_len, cs_len = 0, c_len, off;
+	int cons;
+
+	*rest = NULL;
+	if (tlv(buf, len, &hdr, &ci_len, &cons) != 0 || buf[0] != 0x30 || hdr + ci_len != len)
+		return 1;
+	ci = buf + hdr;
+	/* contentType id-signedData */
+	if (tlv(ci, ci_len, &hdr, &clen, &cons) != 0 || ci[0] != 0x06 || clen != sizeof(signed_data) ||
+	    memcmp(ci + hdr, signed_data, sizeof(signed_data)) != 0)
+		return 1;
+	oid = ci;
+	oid_len = hdr + clen;
+	/* content [0] EXPLICIT, the last field, holding exactly the SignedData */
+	ex = ci + oid_len;
+	if (tlv(ex, ci_len - oid_len, &hdr, &ex_len, &cons) != 0 || ex[0] != 0xa0 || oid_len + hdr + ex_len != ci_len)
+		return 1;
+	ex += hdr;
+	if (tlv(ex, ex_len, &hdr, &sd_len, &cons) != 0 || ex[0] != 0x30 || hdr + sd_len != ex_len)
+		return 1;
+	sd = ex + hdr;
+	off = 0;
+	for (size_t field = 0; field <= sizeof(before); field++) {
+		if (off >= sd_len || tlv(sd + off, sd_len - off, &hdr, &clen, &cons) != 0)
+			return 1;
+		if (field < sizeof(before)) {
+			if (sd[off] != before[field])
+				return 1;
+			off += hdr + clen;
+		} else if (sd[off] == 0xa0) {
+			cs = sd + off;
+			cs_len = hdr + clen;
+			c = cs + hdr;
+			/* exactly one element, and that a Certificate (SEQUENCE) */
+			if (clen == 0 || tlv(c, clen, &hdr, &c_len, &cons) != 0 || c[0] != 0x30 || hdr + c_len != clen)
+				return 1;
+			*cert = c;
+			*cert_len = clen;
+		}
+	}
+	if (cs == NULL)
+		return 1;
+
+	size_t n_sd = sd_len - cs_len;
+	size_t n_ex = 1 + len_size(n_sd) + n_sd;
+	size_t n_ci = oid_len + 1 + len_size(n_ex) + n_ex;
+	size_t total = 1 + len_size(n_ci) + n_ci;
+	unsigned char *o = malloc(total), *w;
+	if ((w = o) == NULL)
+		return -1;
+	w += put_header(w, 0x30, n_ci);
+	memcpy(w, oid, oid_len);
+	w += oid_len;
+	w += put_header(w, 0xa0, n_ex);
+	w += put_header(w, 0x30, n_sd);
+	memcpy(w, sd, (size_t)(cs - sd));
+	w += cs - sd;
+	memcpy(w, cs + cs_len, sd_len - (size_t)(cs - sd) - cs_len);
+	w += sd_len - (size_t)(cs - sd) - cs_len;
+	*rest = o;
+	*rest_len = (size_t)(w - o);
+	return 0;
+}

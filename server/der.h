@@ -17,6 +17,16 @@ int mdg_der_check(const unsigned char *buf, size_t len);
  * INTEGER (one byte) ... } } }. */
 int mdg_der_signeddata_version(const unsigned char *buf, size_t len, int *version);
 
+/* For a ContentInfo already accepted by mdg_der_check: if it is SignedData
+ * whose certificates field ([0] IMPLICIT SET) holds exactly one Certificate
+ * (a SEQUENCE), returns 0 with *cert / *cert_len that certificate's DER
+ * (pointing into buf) and *rest / *rest_len a new DER of the ContentInfo
+ * without the certificates field (malloc'd, caller frees). Returns 1 if
+ * the structure has any other shape (the caller parses the whole of buf),
+ * -1 if out of memory. */
+int mdg_der_split_cert(const unsigned char *buf, size_t len, const unsigned char **cert, size_t *cert_len,
+		       unsigned char **rest, size_t *rest_len);
+
 /* Decodes PEM "-----BEGIN CMS-----" (or PKCS7) armour; returns a malloc'd
  * DER buffer in *der (caller frees) or -1. */
 int mdg_pem_cms_decode(const unsigned char *buf, size_t len, unsigned char **der, size_t *der_len);

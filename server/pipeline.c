@@ -219,7 +219,7 @@ static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct 
 		return decide(out, proc, MDG_MALFORMED, 413, "body over max_body");
 	if (!mdg_media_type_ok(in->content_type))
 		return decide(out, proc, MDG_MALFORMED, 415, "wrong media type");
-	if (mdg_request_parse(in->body, in->len, req, &why) != 0)
+	if (mdg_request_parse(in->body, in->len, p->cache, req, &why) != 0)
 		return decide(out, proc, MDG_MALFORMED, 400, why);
 	if (req->form.procedure != proc)
 		return decide(out, proc, MDG_MALFORMED, 400, "form.procedure is not the endpoint's");

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -19,7 +20,46 @@ void mdg_request_free(struct mdg_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
-int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_request *req, const char **why)
+/* The ContentInfo parsed without its one certificate, which comes from the
+ * cache (d2i_X509 on a miss) and is added back: the public key is decoded
+ * once per distinct certificate, not per request. NULL if the shape is not
+ * that (see mdg_der_split_cert) or anything fails: the caller then parses
+ * the whole DER, so every error reads as it always did. */
+static CMS_ContentInfo *parse_cached(const unsigned char *der, size_t len, struct mdg_certcache *cache)
+{
+	const unsigned char *cder = NULL, *p;
+	unsigned char *rest = NULL, key[32];
+	size_t cder_len = 0, rest_len = 0;
+	CMS_ContentInfo *cms = NULL;
+	X509 *x = NULL;
+
+	if (mdg_der_split_cert(der, len, &cder, &cder_len, &rest, &rest_len) != 0)
+		return NULL;
+	SHA256(cder, cder_len, key);
+	if ((x = mdg_certcache_get_x509(cache, key)) == NULL) {
+		p = cder;
+		if ((x = d2i_X509(NULL, &p, (long)cder_len)) == NULL || p != cder + cder_len)
+			goto fail;
+		mdg_certcache_put_x509(cache, key, x);
+	}
+	p = rest;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)rest_len);
+	if (cms == NULL || p != rest + rest_len || OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed ||
+	    !CMS_add1_cert(cms, x))
+		goto fail;
+	X509_free(x);
+	free(rest);
+	return cms;
+fail:
+	ERR_clear_error();
+	CMS_ContentInfo_free(cms);
+	X509_free(x);
+	free(rest);
+	return NULL;
+}
+
+int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_certcache *cache, struct mdg_request *req,
+		      const char **why)
 {
 	STACK_OF(X509) *certs = NULL;
 	STACK_OF(X509_CRL) *crls = NULL;
@@ -51,11 +91,13 @@ int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_request 
 		goto out;
 	}
 	SHA256(req->der, req->der_len, req->der_sha256);
-	p = req->der;
-	req->cms = d2i_CMS_ContentInfo(NULL, &p, (long)req->der_len);
-	if (req->cms == NULL || p != req->der + req->der_len) {
-		*why = "not a CMS ContentInfo";
-		goto out;
+	if ((req->cms = parse_cached(req->der, req->der_len, cache)) == NULL) {
+		p = req->der;
+		req->cms = d2i_CMS_ContentInfo(NULL, &p, (long)req->der_len);
+		if (req->cms == NULL || p != req->der + req->der_len) {
+			*why = "not a CMS ContentInfo";
+			goto out;
+		}
 	}
 	if (OBJ_obj2nid(CMS_get0_type(req->cms)) != NID_pkcs7_signed) {
 		*why = "CMS content is not SignedData";

@@ -8,6 +8,7 @@
 #include <openssl/cms.h>
 #include <openssl/x509.h>
 
+#include "certcache.h"
 #include "form.h"
 
 struct mdg_request {
@@ -23,9 +24,12 @@ struct mdg_request {
 	struct mdg_form form;
 };
 
-/* Parses body (copied). Returns 0, or -1 with a short reason in *why; req
- * must be freed with mdg_request_free either way. */
-int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_request *req, const char **why);
+/* Parses body (copied). The request's certificate is taken from cache when
+ * it holds it, and put there when parsed (cache may be NULL). Returns 0, or
+ * -1 with a short reason in *why; req must be freed with mdg_request_free
+ * either way. */
+int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_certcache *cache, struct mdg_request *req,
+		      const char **why);
 
 /* Verifies the CMS signature with the certificate's key (algorithms per
  * the allow-list, signed attributes required, message digest and content

@@ -3,6 +3,7 @@
  * alone over the same bytes. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "form.h"
@@ -10,14 +11,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* small, so that inputs also evict */
+static struct mdg_certcache *cache;
+
+static void cleanup(void)
+{
+	mdg_certcache_free(cache);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mdg_request req;
 	struct mdg_form form;
 	const char *why = NULL;
 
+	if (cache == NULL) {
+		cache = mdg_certcache_new_limits(16, 4);
+		atexit(cleanup);
+	}
 	memset(&req, 0, sizeof(req));
-	if (mdg_request_parse(data, size, &req, &why) == 0) {
+	if (mdg_request_parse(data, size, cache, &req, &why) == 0) {
 		why = NULL;
 		(void)mdg_request_verify(&req, &why);
 	}

@@ -255,6 +255,46 @@ START_TEST(hex_and_names)
 }
 END_TEST
 
+START_TEST(filter_from_args)
+{
+	struct mdg_log_filter f;
+	struct mdg_log_filter_buf fb;
+	const char *expected;
+	struct mdg_log_args a = { .since = "2026-11-27", .until = "2026-11-27", .serial = "0x0A:1b",
+				  .issuer = "", .receipt = "0123456789ABCDEF0123456789abcdef",
+				  .reason = "keyCompromise", .after = "7" };
+
+	memset(&f, 0, sizeof(f));
+	ck_assert_ptr_null(mdg_log_filter_from_args(&a, &f, &fb, &expected));
+	ck_assert(f.has_since && f.has_until);
+	ck_assert_int_eq(f.until - f.since, 86400);
+	ck_assert_uint_eq(f.serial_len, 2);
+	ck_assert_int_eq(f.serial[0], 0x0a);
+	ck_assert_int_eq(f.serial[1], 0x1b);
+	ck_assert_ptr_null(f.issuer);
+	ck_assert_str_eq(f.receipt_id, "0123456789abcdef0123456789abcdef");
+	ck_assert_str_eq(f.reason, "keyCompromise");
+	ck_assert_int_eq(f.after_seq, 7);
+
+	const struct { struct mdg_log_args a; const char *bad; } cases[] = {
+		{ { .since = "yesterday" }, "since" },
+		{ { .until = "2026-13-01" }, "until" },
+		{ { .serial = "xyz" }, "serial" },
+		{ { .receipt = "0123" }, "receipt" },
+		{ { .reason = "KeyCompromise" }, "reason" },
+		{ { .after = "-1" }, "after" },
+		{ { .after = "12x" }, "after" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		const char *bad = mdg_log_filter_from_args(&cases[i].a, &f, &fb, &expected);
+		ck_assert_ptr_nonnull(bad);
+		ck_assert_str_eq(bad, cases[i].bad);
+		ck_assert_ptr_nonnull(expected);
+	}
+}
+END_TEST
+
 START_TEST(query_filters_and_paging)
 {
 	struct mdg_store st;
@@ -589,6 +629,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, time_args);
 	tcase_add_test(tc, hex_and_names);
+	tcase_add_test(tc, filter_from_args);
 	tcase_add_test(tc, query_filters_and_paging);
 	tcase_add_test(tc, head);
 	tcase_add_test(tc, verify_detects_tampering);
