@@ -12,14 +12,16 @@
  * new key replaces the least recently used entry of its set. The parsed
  * X509s, the costly part, have their own budget per shard: when it is full
  * a clock hand sweeps the shard and drops the X509 of the first entry not
- * used since its last pass (the entry keeps its verified anchor). The key
- * is a cryptographic hash, so its bytes index well. */
+ * used since its last pass (the entry keeps its verified anchor). An X509
+ * is kept only for a key offered before: most certificates come once, and
+ * keeping those would cost memory and time for nothing. The key is a
+ * cryptographic hash, so its bytes index well. */
 struct entry {
 	unsigned char key[32];
 	X509 *x;		/* owned reference or NULL */
 	size_t anchor;
 	uint64_t last;		/* shard tick of the last use */
-	unsigned char used, verified, ref;
+	unsigned char used, verified, ref, seen;
 };
 
 struct shard {
@@ -206,7 +208,9 @@ void mdg_certcache_put_x509(struct mdg_certcache *c, const unsigned char sha256[
 	pthread_mutex_lock(&sh->lock);
 	struct entry *e = find_or_make(sh, set, sha256);
 	e->last = ++sh->tick;
-	if (e->x == NULL) {
+	if (!e->seen) {
+		e->seen = 1;
+	} else if (e->x == NULL) {
 		make_room(sh);
 		/* make_room may have dropped e itself only if it held an X509 */
 		if (sh->nx < sh->max_x && X509_up_ref(x)) {

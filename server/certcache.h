@@ -29,7 +29,8 @@ void mdg_certcache_put(struct mdg_certcache *c, const unsigned char sha256[32], 
 
 /* A new reference to the cached X509 (caller frees), or NULL. */
 X509 *mdg_certcache_get_x509(struct mdg_certcache *c, const unsigned char sha256[32]);
-/* Keeps a reference to x, parsed from DER whose SHA-256 is sha256. */
+/* Keeps a reference to x, parsed from DER whose SHA-256 is sha256, if that
+ * key was offered before (the first offer only marks it seen). */
 void mdg_certcache_put_x509(struct mdg_certcache *c, const unsigned char sha256[32], X509 *x);
 
 #endif

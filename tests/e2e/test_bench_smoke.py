@@ -52,7 +52,9 @@ class BenchSmoke(unittest.TestCase):
         self.assertGreater(r['rps'], 0, name)
         lat = lg['latency_us']
         self.assertTrue(0 < lat['p50'] <= lat['p90'] <= lat['p99'] <= lat['max'], '%s: %r' % (name, lat))
-        self.assertGreater(r['cpu_us_per_req'], 0, name)
+        # /proc/PID/stat counts CPU in clock ticks (10 ms): a run of a hundred
+        # cheap requests may fall within one tick, so only >= 0 is certain
+        self.assertGreaterEqual(r['cpu_us_per_req'], 0, name)
         self.assertGreater(r['rsa_verify_us'], 0, name)
         self.assertAlmostEqual(r['ratio'], r['cpu_us_per_req'] / r['rsa_verify_us'], places=6)
         self.assertTrue(1 < r['peak_rss_mib'] < 4096, '%s: %r' % (name, r['peak_rss_mib']))
