@@ -498,7 +498,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		case R_READY:
 		case R_NONCE:
 			/* answered once the request is complete: a response queued in the
-			 * first callback makes libmicrohttpd close the connection */
+			 * first callback makes libmicrohttpd close the connection. A body
+			 * here is never read: answer at once and let the connection go
+			 * rather than drain an unbounded upload. */
+			if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+				return answer_simple(c, x, method, url);
+			const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								      MHD_HTTP_HEADER_CONTENT_LENGTH);
+			if (len != NULL && strcmp(len, "0") != 0)
+				return answer_simple(c, x, method, url);
 			return MHD_YES;
 		case R_REVOCATION:
 		case R_VALIDITY:

@@ -135,6 +135,38 @@ class Running(DaemonCase):
         self.assertEqual(a.status, 200, repr(a))
         self.assertIn('no-store', a.header('cache-control', ''))
 
+    def test_connections_kept_alive_across_answers(self):
+        # GET, 404 and a POST on one connection: each answer leaves it open
+        import http.client
+        c = http.client.HTTPConnection('127.0.0.1', self.daemon.port, timeout=10)
+        try:
+            for method, path, body in (('GET', '/v1/nonce', None), ('GET', '/healthz', None),
+                                       ('GET', '/nowhere', None), ('GET', '/', None),
+                                       ('POST', '/v1/validity-checks', b'junk')):
+                hdrs = {'Content-Type': 'application/cms'} if body else {}
+                c.request(method, path, body=body, headers=hdrs)
+                r = c.getresponse()
+                r.read()
+                self.assertNotEqual((r.getheader('Connection') or '').lower(), 'close',
+                                    '%s %s' % (method, path))
+                self.assertIsNotNone(c.sock, '%s %s closed the connection' % (method, path))
+        finally:
+            c.close()
+
+    def test_body_to_a_bodiless_path_is_not_drained(self):
+        # a huge or endless upload to a path that takes none is answered at once
+        for head in (b'POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n',
+                     b'POST /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'):
+            s = socket.create_connection(('127.0.0.1', self.daemon.port), timeout=5)
+            try:
+                s.sendall(head + b'x' * 1000)
+                t = time.monotonic()
+                first = s.recv(100)
+                self.assertLess(time.monotonic() - t, 3)
+                self.assertTrue(first.startswith(b'HTTP/1.1 40'), first)
+            finally:
+                s.close()
+
     def test_readyz_503_while_a_scope_is_stale(self):
         a = self.daemon.get('/readyz')
         self.assertEqual(a.status, 503, repr(a))
