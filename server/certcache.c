@@ -19,6 +19,8 @@
 struct entry {
 	unsigned char key[32];
 	X509 *x;		/* owned reference or NULL */
+	void *info;		/* owned, only while x is held */
+	size_t info_len;
 	size_t anchor;
 	uint64_t last;		/* shard tick of the last use */
 	unsigned char used, verified, ref, seen;
@@ -70,8 +72,10 @@ void mdg_certcache_free(struct mdg_certcache *c)
 	for (size_t i = 0; i < SHARDS; i++) {
 		struct shard *sh = &c->shards[i];
 		if (sh->e != NULL)
-			for (size_t k = 0; k < sh->sets * WAYS; k++)
+			for (size_t k = 0; k < sh->sets * WAYS; k++) {
 				X509_free(sh->e[k].x);
+				free(sh->e[k].info);
+			}
 		free(sh->e);
 		pthread_mutex_destroy(&sh->lock);
 	}
@@ -100,6 +104,9 @@ static void drop_x509(struct shard *sh, struct entry *e)
 {
 	X509_free(e->x);
 	e->x = NULL;
+	free(e->info);
+	e->info = NULL;
+	e->info_len = 0;
 	sh->nx--;
 	if (!e->verified)
 		e->used = 0;
@@ -220,4 +227,42 @@ void mdg_certcache_put_x509(struct mdg_certcache *c, const unsigned char sha256[
 		}
 	}
 	pthread_mutex_unlock(&sh->lock);
+}
+
+void mdg_certcache_put_info(struct mdg_certcache *c, const unsigned char sha256[32], const void *info, size_t len)
+{
+	struct entry *set, *e;
+	void *copy;
+
+	if (c == NULL || len == 0 || (copy = malloc(len)) == NULL)
+		return;
+	memcpy(copy, info, len);
+	struct shard *sh = shard_of(c, sha256, &set);
+	pthread_mutex_lock(&sh->lock);
+	if ((e = find(set, sha256)) != NULL && e->x != NULL && e->info == NULL) {
+		e->info = copy;
+		e->info_len = len;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	free(copy);
+}
+
+int mdg_certcache_get_info(struct mdg_certcache *c, const unsigned char sha256[32], void *info, size_t len)
+{
+	struct entry *set, *e;
+	int hit = 0;
+
+	if (c == NULL)
+		return 0;
+	struct shard *sh = shard_of(c, sha256, &set);
+	pthread_mutex_lock(&sh->lock);
+	if ((e = find(set, sha256)) != NULL && e->info != NULL && e->info_len == len) {
+		memcpy(info, e->info, len);
+		e->last = ++sh->tick;
+		e->ref = 1;
+		hit = 1;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return hit;
 }

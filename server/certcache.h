@@ -1,6 +1,7 @@
 /* A bounded cache of certificates keyed by the SHA-256 of their DER. An
  * entry remembers the parsed X509 (so a request's certificate is decoded
- * once) and, once its CA signature verified, which anchor verified it.
+ * once) with what the caller derived from it, and, once its CA signature
+ * verified, which anchor verified it.
  * Sharded, one small lock per shard: no global lock on the hot path. */
 #ifndef MDG_CERTCACHE_H
 #define MDG_CERTCACHE_H
@@ -32,5 +33,12 @@ X509 *mdg_certcache_get_x509(struct mdg_certcache *c, const unsigned char sha256
 /* Keeps a reference to x, parsed from DER whose SHA-256 is sha256, if that
  * key was offered before (the first offer only marks it seen). */
 void mdg_certcache_put_x509(struct mdg_certcache *c, const unsigned char sha256[32], X509 *x);
+
+/* What the caller derived from the certificate alone (len bytes, opaque
+ * here), kept as a copy beside the cached X509 and dropped with it; a no-op
+ * if no X509 is held for sha256 or a copy already is. */
+void mdg_certcache_put_info(struct mdg_certcache *c, const unsigned char sha256[32], const void *info, size_t len);
+/* 1 with the copy in info if one of exactly len bytes is held, else 0. */
+int mdg_certcache_get_info(struct mdg_certcache *c, const unsigned char sha256[32], void *info, size_t len);
 
 #endif

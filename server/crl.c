@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 
 #include "crl.h"
+#include "der.h"
 #include "names.h"
 
 #define CRL_MAX_BYTES ((size_t)512 * 1024 * 1024)
@@ -223,11 +224,36 @@ check_entry(X509_REVOKED *rev, size_t i, const char *iss, struct mdg_crl_entry *
 	return 0;
 }
 
+/* X509_CRL_verify of a CRL whose revokedCertificates were cut out (crl) over
+ * the original tbsCertList bytes: the same ASN1_item_verify (PKCS#1 v1.5,
+ * PSS parameters, ECDSA), fed the bytes verbatim as an ANY. The caller has
+ * checked that the outer and inner algorithms are the same bytes
+ * (same_sigalg), which X509_CRL_verify checks with X509_ALGOR_cmp. */
+static int
+verify_tbs(const X509_CRL *crl, const unsigned char *tbs, size_t tbs_len, EVP_PKEY *key)
+{
+	const ASN1_BIT_STRING *sig;
+	const X509_ALGOR *alg;
+	ASN1_STRING seq;
+	ASN1_TYPE any;
+
+	if (tbs_len > INT_MAX)
+		return 0;
+	X509_CRL_get0_signature(crl, &sig, &alg);
+	memset(&seq, 0, sizeof(seq));
+	seq.type = V_ASN1_SEQUENCE;
+	seq.length = (int)tbs_len;
+	seq.data = (unsigned char *)tbs;	/* only read */
+	any.type = V_ASN1_SEQUENCE;
+	any.value.sequence = &seq;
+	return ASN1_item_verify(ASN1_ITEM_rptr(ASN1_ANY), alg, sig, &any, key);
+}
+
 /* Tries the anchors named like the CRL issuer, those whose key identifier
  * matches the CRL's AKI first. Returns the verifying anchor or NULL. */
 static const struct mdg_anchor *
-find_signer(const struct mdg_anchors *anchors, X509_CRL *crl, time_t this_update,
-	    const char *iss, char *err, size_t errlen)
+find_signer(const struct mdg_anchors *anchors, X509_CRL *crl, const unsigned char *tbs, size_t tbs_len,
+	    time_t this_update, const char *iss, char *err, size_t errlen)
 {
 	size_t idx[CRL_MAX_ANCHORS], n, i, valid = 0;
 	AUTHORITY_KEYID *akid;
@@ -259,7 +285,8 @@ find_signer(const struct mdg_anchors *anchors, X509_CRL *crl, time_t this_update
 			if (this_update < an->not_before || this_update > an->not_after)
 				continue;
 			valid++;
-			if (X509_CRL_verify(crl, an->key) == 1)
+			if ((tbs == NULL ? X509_CRL_verify(crl, an->key) :
+			     verify_tbs(crl, tbs, tbs_len, an->key)) == 1)
 				found = an;
 		}
 	}
@@ -332,35 +359,17 @@ mdg_crl_parsed_free(struct mdg_crl_parsed *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int
-mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
-	      struct mdg_crl_parsed *out, char *err, size_t errlen)
-{
-	X509_CRL *crl = NULL;
-	unsigned char *pemder = NULL;
-	const unsigned char *der, *p;
-	long derlen;
-	char iss[512];
-	ASN1_INTEGER *num = NULL;
-	STACK_OF(X509_REVOKED) *revs;
-	const struct mdg_anchor *signer;
-	size_t i, n, dp_len, idx[1];
-	int crit = -1, rc = -1, ilen;
 
-	memset(out, 0, sizeof(*out));
-	if (len == 0 || len > CRL_MAX_BYTES) {
-		snprintf(err, errlen, "CRL is empty or larger than %zu bytes", CRL_MAX_BYTES);
-		return -1;
-	}
-	if (get_der(data, len, &der, &derlen, &pemder, err, errlen) == -1)
-		goto out;
-	p = der;
-	if ((crl = d2i_X509_CRL(NULL, &p, derlen)) == NULL || p != der + derlen) {
-		snprintf(err, errlen, "not a DER or PEM X.509 CRL (does not parse%s)",
-			 crl != NULL ? ": trailing data" : "");
-		goto out;
-	}
-	mdg_name_rfc4514(X509_CRL_get_issuer(crl), iss, sizeof(iss));
+/* The header checks shared by both paths, on a parsed CRL (whole, or with
+ * revokedCertificates cut out): version, CRL extensions, times, cRLNumber,
+ * issuingDistributionPoint. */
+static int
+check_header(X509_CRL *crl, const char *iss, struct mdg_crl_parsed *out, size_t *dp_len,
+	     char *err, size_t errlen)
+{
+	ASN1_INTEGER *num = NULL;
+	int crit = -1, rc = -1;
+
 	if (X509_CRL_get_version(crl) != 1) {
 		snprintf(err, errlen, "CRL of %s is not a version 2 CRL: refused", iss);
 		goto out;
@@ -394,7 +403,72 @@ mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size
 			 "refused", iss);
 		goto out;
 	}
-	if (check_idp(crl, iss, &out->dp_der, &dp_len, err, errlen) == -1)
+	if (check_idp(crl, iss, &out->dp_der, dp_len, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	ASN1_INTEGER_free(num);
+	return rc;
+}
+
+/* After the entries are in and the signature verified: the issuer key,
+ * the order, the SHA-256, the import record. */
+static int
+finish(const struct mdg_anchors *anchors, X509_CRL *crl, const unsigned char *der, size_t derlen,
+       size_t n, size_t dp_len, struct mdg_crl_parsed *out, char *err, size_t errlen)
+{
+	size_t idx[1], i;
+	int ilen;
+
+	/* The store keys CRLs and acceptances on the subject DER of the first
+	 * anchor of the name, whichever generation signed (docs/store.md). */
+	if (mdg_anchors_match(anchors, X509_CRL_get_issuer(crl), idx, 1) != 1)
+		return -1;
+	ilen = anchors->v[idx[0]].subject_len;
+	if ((out->issuer_der = OPENSSL_memdup(anchors->v[idx[0]].subject_der, (size_t)ilen)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* Sorted by serial (as SQLite orders BLOBs): the store's inserts then
+	 * append to the primary key's B-tree instead of splitting pages. */
+	for (i = 1; i < n && mdg_crl_entry_cmp(&out->entries[i - 1], &out->entries[i]) <= 0; i++)
+		;
+	if (i < n)
+		qsort(out->entries, n, sizeof(*out->entries), mdg_crl_entry_cmp);
+	if (EVP_Digest(der, derlen, out->imp.sha256, NULL, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "cannot compute the CRL's SHA-256");
+		return -1;
+	}
+	out->imp.issuer_der = out->issuer_der;
+	out->imp.issuer_len = (size_t)ilen;
+	out->imp.dp_der = out->dp_der;
+	out->imp.dp_len = dp_len;
+	out->imp.entries = out->entries;
+	out->imp.n_entries = n;
+	return 0;
+}
+
+/* The reference path: OpenSSL parses the whole CRL (one X509_REVOKED per
+ * entry: slow and memory-hungry for large CRLs), every check on its result.
+ * Its messages are the ones the operator sees. */
+static int
+parse_reference(const struct mdg_anchors *anchors, const unsigned char *der, size_t derlen,
+		struct mdg_crl_parsed *out, char *err, size_t errlen)
+{
+	X509_CRL *crl = NULL;
+	const unsigned char *p = der;
+	char iss[512];
+	STACK_OF(X509_REVOKED) *revs;
+	size_t i, n, dp_len = 0;
+	int rc = -1;
+
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)derlen)) == NULL || p != der + derlen) {
+		snprintf(err, errlen, "not a DER or PEM X.509 CRL (does not parse%s)",
+			 crl != NULL ? ": trailing data" : "");
+		goto out;
+	}
+	mdg_name_rfc4514(X509_CRL_get_issuer(crl), iss, sizeof(iss));
+	if (check_header(crl, iss, out, &dp_len, err, errlen) == -1)
 		goto out;
 	revs = X509_CRL_get_REVOKED(crl);
 	n = revs != NULL ? (size_t)sk_X509_REVOKED_num(revs) : 0;
@@ -406,39 +480,298 @@ mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size
 		if (check_entry(sk_X509_REVOKED_value(revs, (int)i), i, iss, &out->entries[i],
 				err, errlen) == -1)
 			goto out;
-	if ((signer = find_signer(anchors, crl, out->imp.this_update, iss, err, errlen)) == NULL)
+	if (find_signer(anchors, crl, NULL, 0, out->imp.this_update, iss, err, errlen) == NULL)
 		goto out;
-	/* The store keys CRLs and acceptances on the subject DER of the first
-	 * anchor of the name, whichever generation signed (docs/store.md). */
-	if (mdg_anchors_match(anchors, X509_CRL_get_issuer(crl), idx, 1) != 1)
+	if (finish(anchors, crl, der, derlen, n, dp_len, out, err, errlen) == -1)
 		goto out;
-	ilen = anchors->v[idx[0]].subject_len;
-	if ((out->issuer_der = OPENSSL_memdup(anchors->v[idx[0]].subject_der, (size_t)ilen)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	(void)signer;
-	/* Sorted by serial (as SQLite orders BLOBs): the store's inserts then
-	 * append to the primary key's B-tree instead of splitting pages. */
-	if (n > 1)
-		qsort(out->entries, n, sizeof(*out->entries), mdg_crl_entry_cmp);
-	if (EVP_Digest(der, (size_t)derlen, out->imp.sha256, NULL, EVP_sha256(), NULL) != 1) {
-		snprintf(err, errlen, "cannot compute the CRL's SHA-256");
-		goto out;
-	}
-	out->imp.issuer_der = out->issuer_der;
-	out->imp.issuer_len = (size_t)ilen;
-	out->imp.dp_der = out->dp_der;
-	out->imp.dp_len = dp_len;
-	out->imp.entries = out->entries;
-	out->imp.n_entries = n;
 	rc = 0;
 out:
 	ERR_clear_error();
-	ASN1_INTEGER_free(num);
 	X509_CRL_free(crl);
-	OPENSSL_free(pemder);
 	if (rc == -1)
 		mdg_crl_parsed_free(out);
 	return rc;
+}
+
+/* ---- the fast path: the entries read straight from the DER ---- */
+
+/* Each subidentifier minimal, the last one ended (as c2i_ASN1_OBJECT). */
+static int
+oid_ok(const unsigned char *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || (v[n - 1] & 0x80))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (v[i] == 0x80 && (i == 0 || !(v[i - 1] & 0x80)))
+			return 0;
+	return 1;
+}
+
+/* Only the canonical forms YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ; the value from
+ * ASN1_TIME_to_tm on the very bytes, as the reference path reads it. */
+static int
+fast_time(unsigned char tag, const unsigned char *v, size_t n, time_t *out)
+{
+	ASN1_TIME t;
+	struct tm tm;
+	long long y, era, yoe, doy, doe, days;
+	size_t i;
+
+	if (!((tag == V_ASN1_UTCTIME && n == 13) || (tag == V_ASN1_GENERALIZEDTIME && n == 15)))
+		return -1;
+	if (v[n - 1] != 'Z')
+		return -1;
+	for (i = 0; i + 1 < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+	memset(&t, 0, sizeof(t));
+	t.type = tag;
+	t.length = (int)n;
+	t.data = (unsigned char *)v;	/* only read */
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(&t, &tm) != 1)
+		return -1;
+	/* timegm without the time zone machinery: days since 1970-01-01 of a
+	 * valid proleptic Gregorian date (H. Hinnant's days_from_civil) */
+	y = (long long)tm.tm_year + 1900 - (tm.tm_mon < 2);
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (tm.tm_mon + (tm.tm_mon > 1 ? -2 : 10)) + 2) / 5 + tm.tm_mday - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	days = era * 146097 + doe - 719468;
+	*out = (time_t)(days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+	return 0;
+}
+
+static const unsigned char oid_reason[] = { 0x55, 0x1d, 0x15 };
+static const unsigned char oid_hold[] = { 0x55, 0x1d, 0x17 };
+static const unsigned char oid_invalidity[] = { 0x55, 0x1d, 0x18 };
+
+#define OID_IS(v, n, o) ((n) == sizeof(o) && memcmp((v), (o), sizeof(o)) == 0)
+
+/* crlEntryExtensions: 0 with e->reason, or -1 (anything the fast path does
+ * not take as surely fine: the reference path then decides). */
+static int
+fast_entry_exts(const unsigned char *p, size_t len, struct mdg_crl_entry *e)
+{
+	const unsigned char *ext, *v;
+	size_t elen, vlen, n, off = 0, o2;
+	unsigned char tag;
+	int seen_reason = 0, seen_hold = 0, seen_inv = 0, crit;
+
+	while (off < len) {
+		if (mdg_der_next(p + off, len - off, &tag, &ext, &elen, &n) != 0 || tag != 0x30)
+			return -1;
+		off += n;
+		/* extnID */
+		if (mdg_der_next(ext, elen, &tag, &v, &vlen, &o2) != 0 || tag != 0x06 || !oid_ok(v, vlen))
+			return -1;
+		{
+			const unsigned char *oid = v;
+			size_t oid_len = vlen, eoff = o2;
+
+			/* critical: absent, or DER TRUE */
+			if (mdg_der_next(ext + eoff, elen - eoff, &tag, &v, &vlen, &o2) != 0)
+				return -1;
+			crit = 0;
+			if (tag == 0x01) {
+				if (vlen != 1 || v[0] != 0xff)
+					return -1;
+				crit = 1;
+				eoff += o2;
+				if (mdg_der_next(ext + eoff, elen - eoff, &tag, &v, &vlen, &o2) != 0)
+					return -1;
+			}
+			/* extnValue, the last field */
+			if (tag != 0x04 || eoff + o2 != elen)
+				return -1;
+			if (OID_IS(oid, oid_len, oid_reason)) {
+				/* ENUMERATED, one octet, an RFC 5280 reason */
+				if (seen_reason++ || vlen != 3 || v[0] != 0x0a || v[1] != 1 || v[2] > 10 ||
+				    v[2] == 7)
+					return -1;
+				e->reason = v[2];
+			} else if (OID_IS(oid, oid_len, oid_invalidity)) {
+				if (seen_inv++)
+					return -1;
+			} else if (OID_IS(oid, oid_len, oid_hold)) {
+				if (seen_hold++)
+					return -1;
+			} else if (crit) {
+				return -1;	/* also certificateIssuer, critical or not */
+			} else if (oid_len == 3 && oid[0] == 0x55 && oid[1] == 0x1d) {
+				return -1;	/* certificateIssuer and its id-ce siblings */
+			}
+		}
+	}
+	return 0;
+}
+
+/* One revokedCertificates entry (the contents of its SEQUENCE). */
+static int
+fast_entry(const unsigned char *p, size_t len, struct mdg_crl_entry *e)
+{
+	const unsigned char *v;
+	size_t vlen, n, off;
+	unsigned char tag;
+
+	/* serialNumber: a positive (or zero) INTEGER, minimal */
+	if (mdg_der_next(p, len, &tag, &v, &vlen, &n) != 0 || tag != 0x02 || vlen == 0 || (v[0] & 0x80))
+		return -1;
+	if (vlen > 1 && v[0] == 0 && !(v[1] & 0x80))
+		return -1;
+	if (v[0] == 0) {
+		v++;
+		vlen--;
+	}
+	if (vlen > sizeof(e->serial))
+		return -1;
+	memcpy(e->serial, v, vlen);
+	e->serial_len = vlen;
+	off = n;
+	/* revocationDate */
+	if (mdg_der_next(p + off, len - off, &tag, &v, &vlen, &n) != 0 ||
+	    fast_time(tag, v, vlen, &e->revoked_at) != 0)
+		return -1;
+	off += n;
+	e->reason = -1;
+	if (off == len)
+		return 0;
+	if (mdg_der_next(p + off, len - off, &tag, &v, &vlen, &n) != 0 || tag != 0x30 || off + n != len)
+		return -1;
+	return fast_entry_exts(v, vlen, e);
+}
+
+/* 1 if the CertificateList's signatureAlgorithm and the tbsCertList's
+ * signature field are the same DER. */
+static int
+same_sigalg(const unsigned char *der, size_t derlen)
+{
+	const unsigned char *cl, *tb, *v, *outer, *inner;
+	size_t cl_len, tb_len, tb_tlv, vlen, outer_len, inner_len, off = 0;
+	unsigned char tag;
+
+	if (mdg_der_next(der, derlen, &tag, &cl, &cl_len, &vlen) != 0 ||
+	    mdg_der_next(cl, cl_len, &tag, &tb, &tb_len, &tb_tlv) != 0 ||
+	    mdg_der_next(cl + tb_tlv, cl_len - tb_tlv, &tag, &v, &vlen, &outer_len) != 0)
+		return 0;
+	outer = cl + tb_tlv;
+	if (mdg_der_next(tb, tb_len, &tag, &v, &vlen, &inner_len) != 0)
+		return 0;
+	if (tag == 0x02) {	/* version */
+		off = inner_len;
+		if (mdg_der_next(tb + off, tb_len - off, &tag, &v, &vlen, &inner_len) != 0)
+			return 0;
+	}
+	inner = tb + off;
+	return inner_len == outer_len && memcmp(inner, outer, outer_len) == 0;
+}
+
+/* The fast path: strict DER; OpenSSL parses the CRL with revokedCertificates
+ * cut out (header, extensions, signature fields), the signature is verified
+ * over the original tbsCertList, the entries are read here. Returns 0, or -1
+ * (err says why) for anything it does not take: the reference path decides
+ * those. It accepts only what the reference path accepts, with the same
+ * result. */
+static int
+parse_fast(const struct mdg_anchors *anchors, const unsigned char *der, size_t derlen,
+	   struct mdg_crl_parsed *out, char *err, size_t errlen)
+{
+	X509_CRL *crl = NULL;
+	unsigned char *cut = NULL, tag;
+	const unsigned char *tbs, *rv, *p, *v;
+	size_t tbs_len, rv_len, cut_len, i, n, off, vlen, t, dp_len = 0;
+	char iss[512];
+	int rc = -1;
+
+	if (mdg_der_check(der, derlen) != 0) {
+		snprintf(err, errlen, "fast path: not strict DER");
+		return -1;
+	}
+	switch (mdg_der_split_crl(der, derlen, &tbs, &tbs_len, &rv, &rv_len, &cut, &cut_len)) {
+	case 0:
+		break;
+	case 1:
+		snprintf(err, errlen, "fast path: not a CertificateList");
+		return -1;
+	default:
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p = cut;
+	if ((crl = d2i_X509_CRL(NULL, &p, (long)cut_len)) == NULL || p != cut + cut_len) {
+		snprintf(err, errlen, "fast path: the CRL without its entries does not parse");
+		goto out;
+	}
+	mdg_name_rfc4514(X509_CRL_get_issuer(crl), iss, sizeof(iss));
+	if (check_header(crl, iss, out, &dp_len, err, errlen) == -1)
+		goto out;
+	for (n = 0, off = 0; off < rv_len; n++, off += t)
+		if (mdg_der_next(rv + off, rv_len - off, &tag, &v, &vlen, &t) != 0 || tag != 0x30) {
+			snprintf(err, errlen, "fast path: entry %zu is not a SEQUENCE", n + 1);
+			goto out;
+		}
+	if (n > 0 && (out->entries = calloc(n, sizeof(*out->entries))) == NULL) {
+		snprintf(err, errlen, "out of memory (%zu entries)", n);
+		goto out;
+	}
+	for (i = 0, off = 0; i < n; i++, off += t) {
+		(void)mdg_der_next(rv + off, rv_len - off, &tag, &v, &vlen, &t);
+		if (fast_entry(v, vlen, &out->entries[i]) != 0) {
+			snprintf(err, errlen, "fast path: entry %zu not taken", i + 1);
+			goto out;
+		}
+	}
+	if (!same_sigalg(der, derlen)) {
+		snprintf(err, errlen, "fast path: signatureAlgorithm differs from the TBS's signature");
+		goto out;
+	}
+	if (find_signer(anchors, crl, tbs, tbs_len, out->imp.this_update, iss, err, errlen) == NULL)
+		goto out;
+	if (finish(anchors, crl, der, derlen, n, dp_len, out, err, errlen) == -1)
+		goto out;
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_CRL_free(crl);
+	free(cut);
+	if (rc == -1)
+		mdg_crl_parsed_free(out);
+	return rc;
+}
+
+int
+mdg_crl_parse_mode(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
+		   enum mdg_crl_path path, struct mdg_crl_parsed *out, char *err, size_t errlen)
+{
+	unsigned char *pemder = NULL;
+	const unsigned char *der;
+	long derlen;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > CRL_MAX_BYTES) {
+		snprintf(err, errlen, "CRL is empty or larger than %zu bytes", CRL_MAX_BYTES);
+		return -1;
+	}
+	if (get_der(data, len, &der, &derlen, &pemder, err, errlen) == -1)
+		goto out;
+	if (path != MDG_CRL_PATH_REFERENCE) {
+		rc = parse_fast(anchors, der, (size_t)derlen, out, err, errlen);
+		if (rc == 0 || path == MDG_CRL_PATH_FAST_ONLY)
+			goto out;
+	}
+	rc = parse_reference(anchors, der, (size_t)derlen, out, err, errlen);
+out:
+	OPENSSL_free(pemder);
+	return rc;
+}
+
+int
+mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
+	      struct mdg_crl_parsed *out, char *err, size_t errlen)
+{
+	return mdg_crl_parse_mode(anchors, data, len, MDG_CRL_PATH_AUTO, out, err, errlen);
 }

@@ -19,6 +19,20 @@ struct mdg_crl_parsed {
 int mdg_crl_parse(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
 		  struct mdg_crl_parsed *out, char *err, size_t errlen);
 
+/* The path mdg_crl_parse takes: AUTO reads large CRLs' entries straight
+ * from strict DER (OpenSSL parses the rest) and falls back to REFERENCE
+ * (OpenSSL parses the whole CRL) for anything it does not take, so results
+ * and messages are those of REFERENCE. FAST_ONLY (no fallback) and
+ * REFERENCE are for tests comparing the two. */
+enum mdg_crl_path {
+	MDG_CRL_PATH_AUTO = 0,
+	MDG_CRL_PATH_FAST_ONLY,
+	MDG_CRL_PATH_REFERENCE,
+};
+
+int mdg_crl_parse_mode(const struct mdg_anchors *anchors, const unsigned char *data, size_t len,
+		       enum mdg_crl_path path, struct mdg_crl_parsed *out, char *err, size_t errlen);
+
 void mdg_crl_parsed_free(struct mdg_crl_parsed *p);
 
 #endif

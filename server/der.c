@@ -245,3 +245,87 @@ int mdg_der_split_cert(const unsigned char *buf, size_t len, const unsigned char
 	*rest_len = (size_t)(w - o);
 	return 0;
 }
+
+int mdg_der_next(const unsigned char *buf, size_t len, unsigned char *tag, const unsigned char **val,
+		 size_t *val_len, size_t *tlv_len)
+{
+	size_t hdr, clen;
+	int cons;
+
+	if (len < 2 || (buf[0] & 0x1f) == 0x1f || tlv(buf, len, &hdr, &clen, &cons) != 0)
+		return -1;
+	*tag = buf[0];
+	*val = buf + hdr;
+	*val_len = clen;
+	*tlv_len = hdr + clen;
+	return 0;
+}
+
+int mdg_der_split_crl(const unsigned char *buf, size_t len, const unsigned char **tbs, size_t *tbs_len,
+		      const unsigned char **revoked, size_t *revoked_len, unsigned char **rest,
+		      size_t *rest_len)
+{
+	const unsigned char *cl, *tb, *val, *rv = NULL;
+	size_t cl_len, tb_len, tb_tlv, vlen, n, off = 0, rv_tlv = 0;
+	unsigned char tag;
+	int field;
+
+	*rest = NULL;
+	if (mdg_der_next(buf, len, &tag, &cl, &cl_len, &n) != 0 || tag != 0x30 || n != len)
+		return 1;
+	if (mdg_der_next(cl, cl_len, &tag, &tb, &tb_len, &tb_tlv) != 0 || tag != 0x30)
+		return 1;
+	/* version (optional), signature, issuer, thisUpdate, nextUpdate (optional) */
+	for (field = 0; field < 5 && off < tb_len; field++) {
+		if (mdg_der_next(tb + off, tb_len - off, &tag, &val, &vlen, &n) != 0)
+			return 1;
+		if ((field == 0 && tag != 0x02) || (field == 4 && tag != 0x17 && tag != 0x18))
+			continue;	/* an optional field absent: same bytes, next field */
+		if ((field == 1 || field == 2) && tag != 0x30)
+			return 1;
+		if (field == 3 && tag != 0x17 && tag != 0x18)
+			return 1;
+		off += n;
+	}
+	if (field != 5)
+		return 1;
+	if (off < tb_len) {
+		if (mdg_der_next(tb + off, tb_len - off, &tag, &val, &vlen, &n) != 0)
+			return 1;
+		if (tag == 0x30) {
+			rv = tb + off;
+			rv_tlv = n;
+			*revoked = val;
+			*revoked_len = vlen;
+		}
+	}
+	*tbs = cl;
+	*tbs_len = tb_tlv;
+	if (rv == NULL) {	/* no entries: the CRL as it is */
+		*revoked = NULL;
+		*revoked_len = 0;
+		if ((*rest = malloc(len)) == NULL)
+			return -1;
+		memcpy(*rest, buf, len);
+		*rest_len = len;
+		return 0;
+	}
+
+	size_t n_tb = tb_len - rv_tlv;
+	size_t n_cl = 1 + len_size(n_tb) + n_tb + (cl_len - tb_tlv);
+	size_t total = 1 + len_size(n_cl) + n_cl;
+	unsigned char *o = malloc(total), *w;
+	if ((w = o) == NULL)
+		return -1;
+	w += put_header(w, 0x30, n_cl);
+	w += put_header(w, 0x30, n_tb);
+	memcpy(w, tb, (size_t)(rv - tb));
+	w += rv - tb;
+	memcpy(w, rv + rv_tlv, tb_len - (size_t)(rv - tb) - rv_tlv);
+	w += tb_len - (size_t)(rv - tb) - rv_tlv;
+	memcpy(w, cl + tb_tlv, cl_len - tb_tlv);
+	w += cl_len - tb_tlv;
+	*rest = o;
+	*rest_len = (size_t)(w - o);
+	return 0;
+}

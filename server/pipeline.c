@@ -92,22 +92,62 @@ static int serial_bytes(X509 *cert, unsigned char *out, size_t *len)
 	return rc;
 }
 
-static void describe_certificate(X509 *cert, const unsigned char *serial, size_t serial_len,
-				 struct mdg_outcome *out)
+/* What run() derives from the certificate alone, kept in the certificate
+ * cache (beside the parsed X509) so that a certificate seen again is not
+ * decoded again: its serial and description, the JPKI profile's verdict
+ * and facts, and its distribution point. */
+#define DP_MAX 256
+
+struct certinfo {
+	int serial_ok;
+	unsigned char serial[MDG_SERIAL_MAX];
+	size_t serial_len;
+	int have_cert;
+	char serial_hex[2 * MDG_SERIAL_MAX + 1];
+	char issuer[512];
+	char not_before[26], not_after[26];
+	int have_jpki, jpki_rc;
+	const char *jpki_why;	/* a static string */
+	struct mdg_facts facts;
+	int have_dp, dp_rc, dp_long;
+	size_t dp_len;		/* 0: none (or dp_long) */
+	unsigned char dp[DP_MAX];
+};
+
+_Static_assert(sizeof(((struct certinfo *)0)->serial_hex) == sizeof(((struct mdg_outcome *)0)->serial_hex) &&
+		       sizeof(((struct certinfo *)0)->issuer) == sizeof(((struct mdg_outcome *)0)->issuer) &&
+		       sizeof(((struct certinfo *)0)->not_before) == sizeof(((struct mdg_outcome *)0)->not_before),
+	       "certinfo mirrors mdg_outcome");
+
+static void describe_certificate(X509 *cert, struct certinfo *ci)
 {
 	time_t t;
 	char h[2 * MDG_SERIAL_MAX + 1];
 
-	hex(serial, serial_len, h);
+	ci->serial_ok = serial_bytes(cert, ci->serial, &ci->serial_len) == 0;
+	if (!ci->serial_ok)
+		return;
+	hex(ci->serial, ci->serial_len, h);
 	const char *s = h;
 	while (s[0] == '0' && s[1] != '\0')
 		s++;
-	snprintf(out->serial_hex, sizeof(out->serial_hex), "%s", s);
-	mdg_name_rfc4514(X509_get_issuer_name(cert), out->issuer, sizeof(out->issuer));
+	snprintf(ci->serial_hex, sizeof(ci->serial_hex), "%s", s);
+	mdg_name_rfc4514(X509_get_issuer_name(cert), ci->issuer, sizeof(ci->issuer));
 	if (asn1_time_to_time_t(X509_get0_notBefore(cert), &t) == 0)
-		mdg_rfc3339_jst(t, out->not_before);
+		mdg_rfc3339_jst(t, ci->not_before);
 	if (asn1_time_to_time_t(X509_get0_notAfter(cert), &t) == 0)
-		mdg_rfc3339_jst(t, out->not_after);
+		mdg_rfc3339_jst(t, ci->not_after);
+	ci->have_cert = 1;
+}
+
+static void copy_description(const struct certinfo *ci, struct mdg_outcome *out)
+{
+	if (!ci->have_cert)
+		return;
+	memcpy(out->serial_hex, ci->serial_hex, sizeof(out->serial_hex));
+	memcpy(out->issuer, ci->issuer, sizeof(out->issuer));
+	memcpy(out->not_before, ci->not_before, sizeof(out->not_before));
+	memcpy(out->not_after, ci->not_after, sizeof(out->not_after));
 	out->have_cert = 1;
 }
 
@@ -151,7 +191,7 @@ static long find_anchor(const struct mdg_pipeline *p, const struct mdg_request *
 
 /* DER of the first directoryName in the certificate's cRLDistributionPoints;
  * 0 with *der NULL if there is none. */
-static int distribution_point(X509 *cert, unsigned char **der, size_t *len)
+static int distribution_point_der(X509 *cert, unsigned char **der, size_t *len)
 {
 	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
 	int rc = 0;
@@ -181,6 +221,24 @@ static int distribution_point(X509 *cert, unsigned char **der, size_t *len)
 	return rc;
 }
 
+/* The distribution point into ci; one longer than ci->dp is marked
+ * dp_long and decoded again where it is used. */
+static void distribution_point(X509 *cert, struct certinfo *ci)
+{
+	unsigned char *der = NULL;
+	size_t len = 0;
+
+	ci->dp_rc = distribution_point_der(cert, &der, &len);
+	ci->have_dp = 1;
+	if (der != NULL && len > sizeof(ci->dp)) {
+		ci->dp_long = 1;
+	} else if (der != NULL) {
+		memcpy(ci->dp, der, len);
+		ci->dp_len = len;
+	}
+	OPENSSL_free(der);
+}
+
 static void fill_valid(const struct mdg_input *in, const struct mdg_facts *facts, const struct mdg_crl_scope *scope,
 		       struct mdg_outcome *out)
 {
@@ -202,68 +260,17 @@ static int decide(struct mdg_outcome *out, enum mdg_procedure proc, enum mdg_res
 	return 0;
 }
 
-static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
-		struct mdg_outcome *out, struct mdg_request *req)
+/* Steps 8-11: the store's look-ups (and the revocation's insert). */
+static int lookups(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
+		   struct mdg_outcome *out, struct mdg_request *req, const struct certinfo *ci,
+		   const struct mdg_anchor *anchor)
 {
 	const struct mdg_config *cfg = p->cfg;
 	enum mdg_procedure proc = in->proc;
-	struct mdg_facts facts;
-	unsigned char serial[MDG_SERIAL_MAX];
-	size_t serial_len = 0;
-	size_t idx[MAX_SAME_NAME];
-	const char *why = NULL;
+	const struct mdg_facts *facts = &ci->facts;
+	const unsigned char *serial = ci->serial;
+	size_t serial_len = ci->serial_len;
 	enum mdg_store_status ss;
-
-	/* 2. format */
-	if (in->too_large)
-		return decide(out, proc, MDG_MALFORMED, 413, "body over max_body");
-	if (!mdg_media_type_ok(in->content_type))
-		return decide(out, proc, MDG_MALFORMED, 415, "wrong media type");
-	if (mdg_request_parse(in->body, in->len, p->cache, req, &why) != 0)
-		return decide(out, proc, MDG_MALFORMED, 400, why);
-	if (req->form.procedure != proc)
-		return decide(out, proc, MDG_MALFORMED, 400, "form.procedure is not the endpoint's");
-	int serial_ok = serial_bytes(req->cert, serial, &serial_len) == 0;
-	if (serial_ok)
-		describe_certificate(req->cert, serial, serial_len, out);
-
-	/* 3. issuer */
-	size_t n = mdg_anchors_match(p->anchors, X509_get_issuer_name(req->cert), idx, MAX_SAME_NAME);
-	if (n == 0)
-		return decide(out, proc, MDG_ISSUER_MISMATCH, 0, "issuer matches no anchor");
-
-	/* 4. certificate */
-	long ai = find_anchor(p, req, idx, n);
-	if (ai < 0)
-		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0,
-				       "no anchor of the issuer name verifies the certificate");
-	if (!serial_ok)
-		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, "serial not positive or too long");
-	if (mdg_jpki_check(req->cert, (const char(*)[64])cfg->policies, cfg->n_policies, &facts, &why) != 0)
-		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, why);
-	/* CRLs and acceptances are keyed by the name's first anchor (as crl.c
-	 * stores them), so generations that encode one name differently agree */
-	const struct mdg_anchor *anchor = &p->anchors->v[idx[0]];
-
-	/* 5. request signature */
-	if (mdg_request_verify(req, &why) != 0)
-		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0, why);
-	if (!mdg_jpki_applicant_matches(&facts, &req->form))
-		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0,
-				       "form applicant differs from the certificate");
-
-	/* 6. nonce */
-	if (!mdg_nonce_check(p->nonce_key, req->form.nonce, in->now))
-		return decide(out, proc, MDG_BAD_NONCE, 0, "nonce not authentic or expired");
-
-	/* 7. dates */
-	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(req->cert), in->now) < 0)
-		return decide(out, proc, MDG_EXPIRED, 0, "certificate expired");
-	if (proc == MDG_PROC_VALIDITY && ASN1_TIME_cmp_time_t(X509_get0_notBefore(req->cert), in->now) > 0)
-		return decide(out, proc, MDG_NOT_YET_VALID, 0, "certificate not yet valid");
-
-	if (st == NULL || st->ops == NULL)
-		return decide(out, proc, MDG_SERVICE_ERROR, 500, "no store");
 
 	/* 8. CRL */
 	int revoked = 0;
@@ -292,7 +299,7 @@ static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct 
 			.serial = serial,
 			.serial_len = serial_len,
 			.reason = req->form.reason ? req->form.reason : "unspecified",
-			.holder_name = facts.name,
+			.holder_name = facts->name,
 			.request_der = req->der,
 			.request_len = req->der_len,
 			.client_addr = in->client_addr ? in->client_addr : "",
@@ -321,11 +328,16 @@ static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct 
 	struct mdg_crl_scope scope;
 	unsigned char *dp = NULL;
 	size_t dp_len = 0;
-	if (distribution_point(req->cert, &dp, &dp_len) != 0)
+	if (ci->dp_rc != 0)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "distribution point does not encode");
+	if (ci->dp_long && distribution_point_der(req->cert, &dp, &dp_len) != 0)
 		return decide(out, proc, MDG_SERVICE_ERROR, 500, "distribution point does not encode");
 	ss = MDG_STORE_NOT_FOUND;
 	if (dp != NULL)
 		ss = st->ops->crl_scope(st->cls, anchor->subject_der, (size_t)anchor->subject_len, dp, dp_len, &scope);
+	else if (ci->dp_len > 0)
+		ss = st->ops->crl_scope(st->cls, anchor->subject_der, (size_t)anchor->subject_len, ci->dp,
+					ci->dp_len, &scope);
 	OPENSSL_free(dp);
 	if (ss == MDG_STORE_NOT_FOUND)
 		ss = st->ops->crl_scope(st->cls, anchor->subject_der, (size_t)anchor->subject_len, NULL, 0, &scope);
@@ -337,18 +349,101 @@ static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct 
 		out->retry_after = STALE_RETRY_AFTER;
 		return 0;
 	}
-	fill_valid(in, &facts, &scope, out);
+	fill_valid(in, facts, &scope, out);
 	return decide(out, proc, MDG_VALID, 0, "valid");
+}
+
+static int run(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
+		struct mdg_outcome *out, struct mdg_request *req, struct certinfo *ci, int *ci_cached)
+{
+	const struct mdg_config *cfg = p->cfg;
+	enum mdg_procedure proc = in->proc;
+	const struct mdg_facts *facts = &ci->facts;
+	size_t idx[MAX_SAME_NAME];
+	const char *why = NULL;
+
+	/* 2. format */
+	if (in->too_large)
+		return decide(out, proc, MDG_MALFORMED, 413, "body over max_body");
+	if (!mdg_media_type_ok(in->content_type))
+		return decide(out, proc, MDG_MALFORMED, 415, "wrong media type");
+	if (mdg_request_parse(in->body, in->len, p->cache, req, &why) != 0)
+		return decide(out, proc, MDG_MALFORMED, 400, why);
+	if (req->form.procedure != proc)
+		return decide(out, proc, MDG_MALFORMED, 400, "form.procedure is not the endpoint's");
+	*ci_cached = mdg_certcache_get_info(p->cache, req->cert_sha256, ci, sizeof(*ci));
+	if (!*ci_cached)
+		describe_certificate(req->cert, ci);
+	copy_description(ci, out);
+
+	/* 3. issuer */
+	size_t n = mdg_anchors_match(p->anchors, X509_get_issuer_name(req->cert), idx, MAX_SAME_NAME);
+	if (n == 0)
+		return decide(out, proc, MDG_ISSUER_MISMATCH, 0, "issuer matches no anchor");
+
+	/* 4. certificate */
+	long ai = find_anchor(p, req, idx, n);
+	if (ai < 0)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0,
+				       "no anchor of the issuer name verifies the certificate");
+	if (!ci->serial_ok)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, "serial not positive or too long");
+	if (!ci->have_jpki) {
+		ci->jpki_rc = mdg_jpki_check(req->cert, (const char(*)[64])cfg->policies, cfg->n_policies,
+					     &ci->facts, &ci->jpki_why);
+		ci->have_jpki = 1;
+	}
+	if (ci->jpki_rc != 0)
+		return decide(out, proc, MDG_BAD_CERTIFICATE_SIGNATURE, 0, ci->jpki_why);
+	/* CRLs and acceptances are keyed by the name's first anchor (as crl.c
+	 * stores them), so generations that encode one name differently agree */
+	const struct mdg_anchor *anchor = &p->anchors->v[idx[0]];
+
+	/* 5. request signature */
+	if (mdg_request_verify(req, &why) != 0)
+		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0, why);
+	if (!mdg_jpki_applicant_matches(facts, &req->form))
+		return decide(out, proc, MDG_BAD_REQUEST_SIGNATURE, 0,
+				       "form applicant differs from the certificate");
+
+	/* 6. nonce */
+	if (!mdg_nonce_check(p->nonce_key, req->form.nonce, in->now))
+		return decide(out, proc, MDG_BAD_NONCE, 0, "nonce not authentic or expired");
+
+	/* 7. dates */
+	if (ASN1_TIME_cmp_time_t(X509_get0_notAfter(req->cert), in->now) < 0)
+		return decide(out, proc, MDG_EXPIRED, 0, "certificate expired");
+	if (proc == MDG_PROC_VALIDITY && ASN1_TIME_cmp_time_t(X509_get0_notBefore(req->cert), in->now) > 0)
+		return decide(out, proc, MDG_NOT_YET_VALID, 0, "certificate not yet valid");
+
+	if (st == NULL || st->ops == NULL)
+		return decide(out, proc, MDG_SERVICE_ERROR, 500, "no store");
+
+	if (proc == MDG_PROC_VALIDITY && !ci->have_dp)
+		distribution_point(req->cert, ci);
+	/* one read snapshot for the look-ups of a validity check */
+	int snapshot = proc == MDG_PROC_VALIDITY && st->ops->read_begin != NULL && st->ops->read_end != NULL &&
+		       st->ops->read_begin(st->cls) == MDG_STORE_OK;
+	int rc = lookups(p, st, in, out, req, ci, anchor);
+	if (snapshot)
+		st->ops->read_end(st->cls);
+	return rc;
 }
 
 void mdg_process(const struct mdg_pipeline *p, struct mdg_store *st, const struct mdg_input *in,
 		 struct mdg_outcome *out)
 {
 	struct mdg_request req;
+	struct certinfo ci;
+	int ci_cached = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&req, 0, sizeof(req));
-	(void)run(p, st, in, out, &req);
+	memset(&ci, 0, sizeof(ci));
+	(void)run(p, st, in, out, &req, &ci, &ci_cached);
+	/* kept once all of it is known (a failed profile needs no distribution point) */
+	if (!ci_cached && ci.have_jpki && (ci.jpki_rc != 0 || ci.have_dp))
+		mdg_certcache_put_info(p->cache, req.cert_sha256, &ci, sizeof(ci));
 	mdg_request_free(&req);
 	ERR_clear_error();
 }

@@ -213,6 +213,12 @@ struct mdg_store_ops {
 	enum mdg_store_status (*export_complete)(void *cls, int64_t id, const char *completed_at);
 	/* Counts for metrics, one snapshot. */
 	enum mdg_store_status (*log_stats)(void *cls, struct mdg_log_stats *out);
+	/* Validity checks; added at the end. read_begin opens one read
+	 * snapshot for the look-ups that follow on this handle (crl_lookup,
+	 * find_acceptance, crl_scope) until read_end; no write may come in
+	 * between. Either may be NULL (each look-up then reads on its own). */
+	enum mdg_store_status (*read_begin)(void *cls);
+	void (*read_end)(void *cls);
 };
 
 struct mdg_store {

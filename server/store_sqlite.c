@@ -44,11 +44,13 @@ enum stmt_id {
 	ST_CRL_UPDATE,
 	ST_CRL_DEL_ENTRIES,
 	ST_CRL_INSERT_ENTRY,
+	ST_BEGIN_READ,
 	ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_PING] = "SELECT count(*) FROM crls",
@@ -601,6 +603,29 @@ sq_crl_scope(void *cls, const unsigned char *issuer, size_t issuer_len,
 	return s;
 }
 
+/* One read transaction instead of one per statement: each takes and drops
+ * the database's shared lock (fcntl) and checks the WAL (docs/performance.md). */
+static enum mdg_store_status
+sq_read_begin(void *cls)
+{
+	struct sq *q = cls;
+	int rc = first_step(q->st[ST_BEGIN_READ]);
+
+	sqlite3_reset(q->st[ST_BEGIN_READ]);
+	return rc == SQLITE_DONE ? MDG_STORE_OK : MDG_STORE_ERROR;
+}
+
+static void
+sq_read_end(void *cls)
+{
+	struct sq *q = cls;
+
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	if (tx_commit(q) != 0)
+		tx_rollback(q);
+}
+
 static enum mdg_store_status
 sq_list_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s), void *arg)
 {
@@ -922,6 +947,8 @@ static const struct mdg_store_ops sqlite_ops = {
 	.export_get = sq_export_get,
 	.export_complete = sq_export_complete,
 	.log_stats = sq_log_stats,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 };
 
 /* Runs a statement without parameters that may return one row, which is

@@ -184,6 +184,47 @@ START_TEST(parsed_budget)
 }
 END_TEST
 
+START_TEST(info_with_x509)
+{
+	/* one parsed certificate per shard: the info goes with its X509 */
+	struct mdg_certcache *c = mdg_certcache_new_limits(56 * 64, 1);
+	unsigned char k[2][32];
+	char info[16] = "facts of k0", other[16] = "something else", got[16];
+
+	key(k[0], 21, 0, 8, 0);
+	key(k[1], 21, 1, 8, 1);
+	/* nothing kept without an X509 held for the key */
+	mdg_certcache_put(c, k[0], 3);
+	mdg_certcache_put_info(c, k[0], info, sizeof(info));
+	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, sizeof(got)), 0);
+	X509 *x = counted();
+	keep(c, k[0], x);
+	X509_free(x);
+	mdg_certcache_put_info(c, k[0], info, sizeof(info));
+	memset(got, 0, sizeof(got));
+	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, sizeof(got)), 1);
+	ck_assert_mem_eq(got, info, sizeof(info));
+	/* a second copy does not replace the first; another size is a miss */
+	mdg_certcache_put_info(c, k[0], other, sizeof(other));
+	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, sizeof(got)), 1);
+	ck_assert_mem_eq(got, info, sizeof(info));
+	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, 8), 0);
+	/* k1's X509 takes the shard's budget: k0's X509 and info are dropped */
+	x = counted();
+	keep(c, k[1], x);
+	X509_free(x);
+	ck_assert_int_eq(frees, 1);
+	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, sizeof(got)), 0);
+	size_t anchor;
+	ck_assert_int_eq(mdg_certcache_get(c, k[0], &anchor), 1);	/* the anchor stays */
+	mdg_certcache_put_info(c, k[1], other, sizeof(other));
+	ck_assert_int_eq(mdg_certcache_get_info(NULL, k[1], got, sizeof(got)), 0);
+	mdg_certcache_put_info(NULL, k[1], other, sizeof(other));
+	mdg_certcache_free(c);	/* frees k1's info too (ASan) */
+	ck_assert_int_eq(frees, 2);
+}
+END_TEST
+
 START_TEST(clock_eviction)
 {
 	/* two parsed per shard: the oldest not used since the hand passed goes */
@@ -288,6 +329,7 @@ int main(void)
 	tcase_add_test(tc, hit_and_miss);
 	tcase_add_test(tc, set_lru);
 	tcase_add_test(tc, parsed_budget);
+	tcase_add_test(tc, info_with_x509);
 	tcase_add_test(tc, clock_eviction);
 	tcase_add_test(tc, concurrent);
 	tcase_set_timeout(tc, 60);

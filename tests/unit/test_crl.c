@@ -13,6 +13,7 @@
 
 #include "anchors.h"
 #include "crl.h"
+#include "der.h"
 #include "testpki_store.h"
 
 static struct tp_ca g1, g2, tokyo, impostor, unknown, young;
@@ -338,6 +339,342 @@ START_TEST(refuse_entries)
 }
 END_TEST
 
+
+/* ---- the fast path against the reference (OpenSSL-only) path ---- */
+
+/* Parses der with both paths. If the fast path takes it, the reference
+ * must accept it with the very same result; if the reference refuses it,
+ * the fast path must too, and the default path must give the reference's
+ * message. Returns 1 if the fast path took it, 0 if both refused, -1 if
+ * only the reference accepted (fast path declined). */
+static int
+compare_paths(const struct mdg_anchors *a, const unsigned char *der, size_t len, const char *what)
+{
+	struct mdg_crl_parsed f, r, d;
+	char ef[1024], er[1024], ed[1024];
+	int rf, rr, rd;
+	size_t i;
+
+	ef[0] = er[0] = ed[0] = '\0';
+	rf = mdg_crl_parse_mode(a, der, len, MDG_CRL_PATH_FAST_ONLY, &f, ef, sizeof(ef));
+	rr = mdg_crl_parse_mode(a, der, len, MDG_CRL_PATH_REFERENCE, &r, er, sizeof(er));
+	rd = mdg_crl_parse_mode(a, der, len, MDG_CRL_PATH_AUTO, &d, ed, sizeof(ed));
+	ck_assert_msg(rd == rr, "%s: default path %d, reference %d (%s / %s)", what, rd, rr, ed, er);
+	if (rr == -1) {
+		ck_assert_msg(rf == -1, "%s: the fast path accepted what the reference refuses (%s)", what, er);
+		ck_assert_str_eq(ed, er);
+		ck_assert_ptr_null(f.entries);
+		return 0;
+	}
+	if (rf == -1) {
+		fprintf(stderr, "test_crl: %s: %s\n", what, ef);
+		mdg_crl_parsed_free(&r);
+		mdg_crl_parsed_free(&d);
+		return -1;
+	}
+	ck_assert_uint_eq(f.imp.n_entries, r.imp.n_entries);
+	ck_assert_uint_eq(f.imp.issuer_len, r.imp.issuer_len);
+	ck_assert_mem_eq(f.imp.issuer_der, r.imp.issuer_der, r.imp.issuer_len);
+	ck_assert_uint_eq(f.imp.dp_len, r.imp.dp_len);
+	ck_assert((f.imp.dp_der == NULL) == (r.imp.dp_der == NULL));
+	if (r.imp.dp_len > 0)
+		ck_assert_mem_eq(f.imp.dp_der, r.imp.dp_der, r.imp.dp_len);
+	ck_assert_uint_eq(f.imp.number_len, r.imp.number_len);
+	ck_assert_mem_eq(f.imp.number, r.imp.number, sizeof(r.imp.number));
+	ck_assert(f.imp.this_update == r.imp.this_update);
+	ck_assert(f.imp.next_update == r.imp.next_update);
+	ck_assert_mem_eq(f.imp.sha256, r.imp.sha256, 32);
+	for (i = 0; i < r.imp.n_entries; i++) {
+		const struct mdg_crl_entry *x = &f.imp.entries[i], *y = &r.imp.entries[i];
+
+		ck_assert_msg(x->serial_len == y->serial_len && memcmp(x->serial, y->serial, y->serial_len) == 0 &&
+			      x->revoked_at == y->revoked_at && x->reason == y->reason,
+			      "%s: entry %zu differs", what, i);
+	}
+	mdg_crl_parsed_free(&f);
+	mdg_crl_parsed_free(&r);
+	mdg_crl_parsed_free(&d);
+	return 1;
+}
+
+struct dbuf {
+	unsigned char *p;
+	size_t n;
+};
+
+static void
+dput(struct dbuf *b, const void *p, size_t n)
+{
+	b->p = realloc(b->p, b->n + n + 1);
+	ck_assert_ptr_nonnull(b->p);
+	if (n > 0)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void
+dput_tlv(struct dbuf *b, unsigned char tag, const void *p, size_t n)
+{
+	unsigned char h[6];
+	size_t k = 0;
+
+	h[k++] = tag;
+	if (n < 0x80) {
+		h[k++] = (unsigned char)n;
+	} else if (n < 0x100) {
+		h[k++] = 0x81;
+		h[k++] = (unsigned char)n;
+	} else if (n < 0x10000) {
+		h[k++] = 0x82;
+		h[k++] = (unsigned char)(n >> 8);
+		h[k++] = (unsigned char)n;
+	} else {
+		h[k++] = 0x83;
+		h[k++] = (unsigned char)(n >> 16);
+		h[k++] = (unsigned char)(n >> 8);
+		h[k++] = (unsigned char)n;
+	}
+	dput(b, h, k);
+	dput(b, p, n);
+}
+
+static const unsigned char ecdsa_sha256[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+static const unsigned char ecdsa_sha384[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 };
+
+/* A CertificateList of tbs signed by ca: outer algorithm alg (ECDSA with
+ * SHA-256 or SHA-384), the signature flipped if bad. */
+static void
+sign_tbs(const struct tp_ca *ca, const unsigned char *tbs, size_t tbs_len, const unsigned char *alg,
+	 int bad, struct dbuf *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char sig[160];
+	size_t siglen = sizeof(sig) - 1;
+	struct dbuf body = { NULL, 0 };
+
+	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, alg == ecdsa_sha384 ? EVP_sha384() : EVP_sha256(), NULL,
+					    ca->key), 1);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig + 1, &siglen, tbs, tbs_len), 1);
+	EVP_MD_CTX_free(ctx);
+	sig[0] = 0;
+	if (bad)
+		sig[siglen / 2] ^= 0x01;
+	dput(&body, tbs, tbs_len);
+	dput(&body, alg, sizeof(ecdsa_sha256));
+	dput_tlv(&body, 0x03, sig, siglen + 1);
+	out->n = 0;
+	dput_tlv(out, 0x30, body.p, body.n);
+	free(body.p);
+}
+
+/* The TBS of a good CRL from tp_crl with its revokedCertificates field
+ * replaced by rv_tlv (NULL: removed), re-signed. */
+static void
+crl_with_entries(const struct tp_ca *ca, const struct tp_crl_opts *o, const unsigned char *rv_tlv,
+		 size_t rv_tlv_len, const unsigned char *alg, int bad, struct dbuf *out)
+{
+	X509_CRL *crl = tp_crl(ca, o);
+	unsigned char *der, *rest;
+	const unsigned char *tbs, *rv, *tbv;
+	size_t len, tbs_len, rv_len, rest_len, tbv_len, t, h;
+	struct dbuf tb = { NULL, 0 };
+	unsigned char tag;
+
+	der = tp_crl_der(crl, &len);
+	ck_assert_int_eq(mdg_der_split_crl(der, len, &tbs, &tbs_len, &rv, &rv_len, &rest, &rest_len), 0);
+	ck_assert_int_eq(mdg_der_next(tbs, tbs_len, &tag, &tbv, &tbv_len, &t), 0);
+	h = rv_len < 0x80 ? 2 : rv_len < 0x100 ? 3 : rv_len < 0x10000 ? 4 : 5;
+	dput(&tb, tbv, (size_t)(rv - h - tbv));
+	if (rv_tlv != NULL)
+		dput(&tb, rv_tlv, rv_tlv_len);
+	dput(&tb, rv + rv_len, tbv_len - (size_t)(rv + rv_len - tbv));
+	{
+		struct dbuf t2 = { NULL, 0 };
+
+		dput_tlv(&t2, 0x30, tb.p, tb.n);
+		sign_tbs(ca, t2.p, t2.n, alg, bad, out);
+		free(t2.p);
+	}
+	free(tb.p);
+	free(rest);
+	OPENSSL_free(der);
+	X509_CRL_free(crl);
+}
+
+/* entries: raw revokedCertificates contents */
+static int
+compare_entries(const unsigned char *entries, size_t n, const char *what)
+{
+	struct tp_crl_opts o = good_opts();
+	struct dbuf rv = { NULL, 0 }, crl = { NULL, 0 };
+	int rc;
+
+	dput_tlv(&rv, 0x30, entries, n);
+	crl_with_entries(&g2, &o, rv.p, rv.n, ecdsa_sha256, 0, &crl);
+	rc = compare_paths(&anchors, crl.p, crl.n, what);
+	free(rv.p);
+	free(crl.p);
+	return rc;
+}
+
+#define UTC "\x17\x0d" "260101000000Z"
+#define GEN "\x18\x0f" "20260101000000Z"
+
+START_TEST(fast_vs_reference_hostile)
+{
+	struct tp_crl_opts o = good_opts();
+	struct tp_entry e[3] = { { 5, 1, 0, 0 }, { 6, 2, 0, 0 }, { 4, -1, 0, 0 } };
+	struct dbuf crl = { NULL, 0 };
+	X509_CRL *x;
+	unsigned char *der;
+	size_t len;
+	static const struct {
+		const char *what;
+		const char *der;
+		size_t len;
+		int want;	/* 1: fast path takes it; 0: both refuse; -1: reference only */
+	} cases[] = {
+#define C(w, d, want) { w, d, sizeof(d) - 1, want }
+		C("plain", "\x30\x12\x02\x01\x05" UTC, 1),
+		C("generalized time", "\x30\x14\x02\x01\x05" GEN, 1),
+		C("serial zero", "\x30\x12\x02\x01\x00" UTC, 1),
+		C("serial 0x80", "\x30\x13\x02\x02\x00\x80" UTC, 1),
+		C("reason, trailing byte", "\x30\x21\x02\x01\x05" UTC "\x30\x0d\x30\x0b\x06\x03\x55\x1d\x15\x04\x04\x0a\x01\x01\x00", -1),
+		C("reason ok", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01", 1),
+		C("reason critical", "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\xff\x04\x03\x0a\x01\x01", 1),
+		C("reason 7", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x07", 0),
+		C("reason 11", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x0b", 0),
+		C("reason negative", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\xff", 0),
+		C("reason as INTEGER", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x02\x01\x01", 0),
+		C("reason twice", "\x30\x2c\x02\x01\x05" UTC "\x30\x18\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
+		  "\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01", 0),
+		C("invalidityDate", "\x30\x30\x02\x01\x05" UTC "\x30\x1c\x30\x1a\x06\x03\x55\x1d\x18\x04\x13" GEN "\x00\x00", 1),
+		C("certificateIssuer", "\x30\x1f\x02\x01\x05" UTC "\x30\x0b\x30\x09\x06\x03\x55\x1d\x1d\x04\x02\x30\x00", 0),
+		C("unknown critical", "\x30\x25\x02\x01\x05" UTC "\x30\x11\x30\x0f\x06\x05\x2b\x06\x01\x04\x01\x01\x01\xff\x04\x03\x0a\x01\x01", 0),
+		C("unknown non-critical", "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x04\x01\x04\x03\x0a\x01\x01", 1),
+		C("critical FALSE", "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\x00\x04\x03\x0a\x01\x01", -1),
+		C("bad OID", "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x80\x01\x04\x03\x0a\x01\x01", 0),
+		C("empty extensions", "\x30\x14\x02\x01\x05" UTC "\x30\x00", 1),
+		C("negative serial", "\x30\x12\x02\x01\xfb" UTC, 0),
+		C("padded serial", "\x30\x13\x02\x02\x00\x05" UTC, 0),
+		C("empty serial", "\x30\x11\x02\x00" UTC, 0),
+		C("truncated: serial only", "\x30\x03\x02\x01\x05", 0),
+		C("truncated: no serial", "\x30\x0f" UTC, 0),
+		C("trailing field", "\x30\x14\x02\x01\x05" UTC "\x05\x00", 0),
+		C("bad time", "\x30\x12\x02\x01\x05" "\x17\x0d" "261301000000Z", 0),
+		C("short time", "\x30\x10\x02\x01\x05" "\x17\x0b" "2601010000Z", -1),
+		C("time with offset", "\x30\x16\x02\x01\x05" "\x17\x11" "260101000000+0900", -1),
+		C("year 0", "\x30\x14\x02\x01\x05" "\x18\x0f" "00000101000000Z", 1),
+		C("year 9999", "\x30\x14\x02\x01\x05" "\x18\x0f" "99991231235959Z", 1),
+		C("1600-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "16000229000000Z", 1),
+		C("2024-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "20240229120000Z", 1),
+		C("1900-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "19000229120000Z", 0),
+		C("2023-02-29", "\x30\x12\x02\x01\x05" "\x17\x0d" "230229120000Z", 0),
+		C("2049 UTCTime", "\x30\x12\x02\x01\x05" "\x17\x0d" "491231235959Z", 1),
+		C("1950 UTCTime", "\x30\x12\x02\x01\x05" "\x17\x0d" "500101000000Z", 1),
+		C("second 60", "\x30\x12\x02\x01\x05" "\x17\x0d" "261231235960Z", 0),
+		C("hour 24", "\x30\x12\x02\x01\x05" "\x17\x0d" "261231240000Z", 0),
+		C("fraction", "\x30\x16\x02\x01\x05" "\x18\x11" "20260101000000.5Z", -1),
+		C("time as OCTET STRING", "\x30\x12\x02\x01\x05" "\x04\x0d" "260101000000Z", 0),
+		C("entry not a SEQUENCE", "\x31\x12\x02\x01\x05" UTC, 0),
+		C("unsorted", "\x30\x12\x02\x01\x09" UTC "\x30\x12\x02\x01\x05" UTC "\x30\x12\x02\x01\x07" UTC, 1),
+		C("duplicate serial", "\x30\x12\x02\x01\x05" UTC "\x30\x14\x02\x01\x05" GEN, 1),
+		C("long serial", "\x30\x32\x02\x21\x01" "0123456789abcdef0123456789abcdef" UTC, 0),
+		C("32-byte serial", "\x30\x31\x02\x20\x01" "123456789abcdef0123456789abcdef" UTC, 1),
+		C("empty list", "", 1),
+#undef C
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = compare_entries((const unsigned char *)cases[i].der, cases[i].len, cases[i].what);
+
+		ck_assert_msg(rc == cases[i].want, "%s: got %d, want %d", cases[i].what, rc, cases[i].want);
+	}
+
+	/* the whole shape around the entries */
+	o.entries = e;
+	o.n_entries = 3;
+	crl_with_entries(&g2, &o, NULL, 0, ecdsa_sha256, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "no revokedCertificates"), 1);
+	crl_with_entries(&g2, &o, (const unsigned char *)"\x31\x00", 2, ecdsa_sha256, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "list is a SET"), 0);
+	crl_with_entries(&g2, &o, (const unsigned char *)"\x04\x00", 2, ecdsa_sha256, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "list is an OCTET STRING"), 0);
+	crl_with_entries(&g2, &o, (const unsigned char *)"\x30\x00", 2, ecdsa_sha256, 1, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "bad signature"), 0);
+	crl_with_entries(&g2, &o, (const unsigned char *)"\x30\x00", 2, ecdsa_sha384, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "outer algorithm differs"), 0);
+	crl_with_entries(&g2, &o, (const unsigned char *)"\x30\x00", 2, ecdsa_sha256, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "empty list present"), 1);
+	/* signed by a key that is not the anchor's */
+	crl_with_entries(&impostor, &o, (const unsigned char *)"\x30\x00", 2, ecdsa_sha256, 0, &crl);
+	ck_assert_int_eq(compare_paths(&anchors, crl.p, crl.n, "impostor"), 0);
+	free(crl.p);
+
+	/* tp_crl's own, with and without the entry-level faults */
+	x = tp_crl(&g2, &o);
+	der = tp_crl_der(x, &len);
+	ck_assert_int_eq(compare_paths(&anchors, der, len, "tp_crl"), 1);
+	/* one byte of the signature changed */
+	der[len - 5] ^= 0x40;
+	ck_assert_int_eq(compare_paths(&anchors, der, len, "tp_crl bad signature"), 0);
+	/* truncated */
+	ck_assert_int_eq(compare_paths(&anchors, der, len / 2, "truncated"), 0);
+	OPENSSL_free(der);
+	X509_CRL_free(x);
+	e[1].cert_issuer = 1;
+	x = tp_crl(&g2, &o);
+	der = tp_crl_der(x, &len);
+	ck_assert_int_eq(compare_paths(&anchors, der, len, "certificateIssuer"), 0);
+	OPENSSL_free(der);
+	X509_CRL_free(x);
+	e[1].cert_issuer = 0;
+	e[2].unknown_crit = 1;
+	x = tp_crl(&g2, &o);
+	der = tp_crl_der(x, &len);
+	ck_assert_int_eq(compare_paths(&anchors, der, len, "unknown critical"), 0);
+	OPENSSL_free(der);
+	X509_CRL_free(x);
+}
+END_TEST
+
+/* Random byte changes inside the entries of a re-signed CRL: wherever the
+ * fast path takes the result, the reference gives the same. */
+START_TEST(fast_vs_reference_mutations)
+{
+	static const char base[] =
+		"\x30\x12\x02\x01\x05" UTC
+		"\x30\x20\x02\x01\x06" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
+		"\x30\x30\x02\x01\x07" UTC "\x30\x1c\x30\x1a\x06\x03\x55\x1d\x18\x04\x13" GEN "\x00\x00"
+		"\x30\x22\x02\x01\x08" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x04\x01\x04\x03\x0a\x01\x01"
+		"\x30\x14\x02\x01\x09" GEN
+		"\x30\x13\x02\x02\x00\x80" UTC;
+	unsigned char m[sizeof(base)];
+	unsigned int seed = 12345;
+	int i, k, took = 0, both = 0, refused_ = 0;
+
+	for (i = 0; i < 800; i++) {
+		memcpy(m, base, sizeof(base) - 1);
+		for (k = 0; k < 1 + (int)(rand_r(&seed) % 3); k++) {
+			size_t at = (size_t)rand_r(&seed) % (sizeof(base) - 1);
+			unsigned int r = (unsigned int)rand_r(&seed);
+
+			m[at] = (r & 1) ? (unsigned char)(r >> 8) : (unsigned char)(m[at] ^ (1u << ((r >> 8) % 8)));
+		}
+		switch (compare_entries(m, sizeof(base) - 1, "mutation")) {
+		case 1: took++; break;
+		case 0: refused_++; break;
+		default: both++;
+		}
+	}
+	fprintf(stderr, "test_crl: mutations: fast path took %d, both refused %d, reference only %d\n",
+		took, refused_, both);
+	ck_assert_int_gt(took, 0);
+	ck_assert_int_gt(refused_, 0);
+}
+END_TEST
+
 /* The project's test PKI, when its generator is built. */
 static int
 run(const char *cmd)
@@ -376,6 +713,12 @@ mkpki_expect(const char *dir, const struct mdg_anchors *a, const char *name, con
 	snprintf(path, sizeof(path), "%s/crls/%s.crl.der", dir, name);
 	ck_assert_msg(load_file(path, &buf, &len) == 0, "%s missing", path);
 	rc = mdg_crl_parse(a, buf, len, &p, err, sizeof(err));
+	/* the fast path takes every good one, and refuses every bad one */
+	{
+		int cmp = compare_paths(a, buf, len, name);
+
+		ck_assert_msg(cmp == (want == NULL ? 1 : 0), "%s: fast path %d", name, cmp);
+	}
 	free(buf);
 	if (want == NULL) {
 		ck_assert_msg(rc == 0, "%s: %s", name, err);
@@ -436,6 +779,8 @@ main(void)
 	tcase_add_test(tc, unknown_noncritical_ok);
 	tcase_add_test(tc, refuse_idp);
 	tcase_add_test(tc, refuse_entries);
+	tcase_add_test(tc, fast_vs_reference_hostile);
+	tcase_add_test(tc, fast_vs_reference_mutations);
 	tcase_add_test(tc, mkpki_crls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

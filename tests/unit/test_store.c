@@ -273,6 +273,48 @@ START_TEST(acceptances)
 }
 END_TEST
 
+/* read_begin/read_end: the look-ups between them read one snapshot, and
+ * after read_end the handle reads the latest state and can write. */
+START_TEST(read_snapshot)
+{
+	struct mdg_store a, b;
+	struct mdg_acceptance_new n;
+	struct mdg_acceptance_ref ref, got;
+	static const unsigned char s1[] = { 0x01 }, s2[] = { 0x02 }, s3[] = { 0x03 };
+	char err[512];
+	int revoked = -1;
+
+	open_fresh(&a, "snap");
+	ck_assert_msg(mdg_store_sqlite_open(&b, dbpath, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(b.ops->read_begin);
+	ck_assert_ptr_nonnull(b.ops->read_end);
+	make_acceptance(&n, "11111111111111111111111111111111", s1, 1, "2026-11-27T10:00:00+09:00");
+	ck_assert_int_eq(a.ops->insert_acceptance(a.cls, &n, &ref), MDG_STORE_OK);
+
+	ck_assert_int_eq(b.ops->read_begin(b.cls), MDG_STORE_OK);
+	ck_assert_int_eq(b.ops->crl_lookup(b.cls, ISSUER, sizeof(ISSUER), s1, 1, &revoked), MDG_STORE_OK);
+	ck_assert_int_eq(revoked, 0);
+	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s1, 1, &got), MDG_STORE_OK);
+	ck_assert_str_eq(got.receipt_id, "11111111111111111111111111111111");
+	/* written by another handle after the snapshot began: not seen yet */
+	make_acceptance(&n, "22222222222222222222222222222222", s2, 1, "2026-11-27T10:01:00+09:00");
+	ck_assert_int_eq(a.ops->insert_acceptance(a.cls, &n, &ref), MDG_STORE_OK);
+	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s2, 1, &got),
+			 MDG_STORE_NOT_FOUND);
+	b.ops->read_end(b.cls);
+	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s2, 1, &got), MDG_STORE_OK);
+	ck_assert_str_eq(got.receipt_id, "22222222222222222222222222222222");
+	/* no transaction left open: the reader can write, twice ending is harmless */
+	b.ops->read_end(b.cls);
+	make_acceptance(&n, "33333333333333333333333333333333", s3, 1, "2026-11-27T10:02:00+09:00");
+	ck_assert_int_eq(b.ops->insert_acceptance(b.cls, &n, &ref), MDG_STORE_OK);
+	ck_assert_int_eq(ref.seq, 3);
+	ck_assert_int_eq(verify_chain(), 3);
+	mdg_store_close(&b);
+	mdg_store_close(&a);
+}
+END_TEST
+
 #define THREADS 4
 #define PER_THREAD 40
 
@@ -746,6 +788,7 @@ main(void)
 	tcase_add_test(tc, migrate_and_open);
 	tcase_add_test(tc, open_wrong_version);
 	tcase_add_test(tc, acceptances);
+	tcase_add_test(tc, read_snapshot);
 	tcase_add_test(tc, concurrent_appends);
 	tcase_add_test(tc, group_commit);
 	tcase_add_test(tc, crl_import_rules);
