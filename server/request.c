@@ -24,11 +24,13 @@ void mdg_request_free(struct mdg_request *req)
  * cache (d2i_X509 on a miss) and is added back: the public key is decoded
  * once per distinct certificate, not per request. NULL if the shape is not
  * that (see mdg_der_split_cert) or anything fails: the caller then parses
- * the whole DER, so every error reads as it always did. */
-static CMS_ContentInfo *parse_cached(const unsigned char *der, size_t len, struct mdg_certcache *cache)
+ * the whole DER, so every error reads as it always did. key receives the
+ * SHA-256 of the certificate's DER as received. */
+static CMS_ContentInfo *parse_cached(const unsigned char *der, size_t len, struct mdg_certcache *cache,
+				     unsigned char key[32])
 {
 	const unsigned char *cder = NULL, *p;
-	unsigned char *rest = NULL, key[32];
+	unsigned char *rest = NULL;
 	size_t cder_len = 0, rest_len = 0;
 	CMS_ContentInfo *cms = NULL;
 	X509 *x = NULL;
@@ -91,7 +93,9 @@ int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_certcach
 		goto out;
 	}
 	SHA256(req->der, req->der_len, req->der_sha256);
-	if ((req->cms = parse_cached(req->der, req->der_len, cache)) == NULL) {
+	int have_cert_sha256 = 1;
+	if ((req->cms = parse_cached(req->der, req->der_len, cache, req->cert_sha256)) == NULL) {
+		have_cert_sha256 = 0;
 		p = req->der;
 		req->cms = d2i_CMS_ContentInfo(NULL, &p, (long)req->der_len);
 		if (req->cms == NULL || p != req->der + req->der_len) {
@@ -142,7 +146,7 @@ int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_certcach
 		*why = "SignerInfo sid does not identify the certificate";
 		goto out;
 	}
-	{
+	if (!have_cert_sha256) {
 		unsigned char *cder = NULL;
 		int clen = i2d_X509(req->cert, &cder);
 		if (clen <= 0) {
