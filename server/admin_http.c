@@ -2,8 +2,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -545,48 +543,26 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			     "/admin/v1/crls", NULL, NULL);
 }
 
-static void on_mhd_error(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-
-static void
-on_mhd_error(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	size_t n;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	n = strlen(msg);
-	while (n > 0 && msg[n - 1] == '\n')
-		msg[--n] = '\0';
-	mdg_log("warning", "admin listener: %s", msg);
-}
-
 int
 mdg_admin_start(struct mdg_admin_server *a, char *err, size_t errlen)
 {
 	const struct mdg_config *cfg = a->cfg;
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai = NULL;
 	struct sockaddr_storage addr;
 	const union MHD_DaemonInfo *di;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	char port[8];
 
 	a->daemon = NULL;
 	if (cfg->admin_listen[0] == '\0')
 		return 0;
-	snprintf(port, sizeof(port), "%u", cfg->admin_port);
-	if (getaddrinfo(cfg->admin_listen, port, &hints, &ai) != 0 || ai == NULL) {
+	if (mdg_http_listen_addr(cfg->admin_listen, cfg->admin_port, &addr) == -1) {
 		snprintf(err, errlen, "[admin] listen: '%s' is not a numeric IPv4 or IPv6 address",
 			 cfg->admin_listen);
 		return -1;
 	}
-	memset(&addr, 0, sizeof(addr));
-	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-	if (ai->ai_family == AF_INET6)
+	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	freeaddrinfo(ai);
 	a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
-				     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, a,
+				     MHD_OPTION_EXTERNAL_LOGGER, mdg_http_log_mhd, (void *)"admin listener",
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT,

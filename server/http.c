@@ -610,9 +610,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	*con_cls = NULL;
 }
 
-static void on_mhd_error(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-
-static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+void mdg_http_log_mhd(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 
@@ -620,29 +618,37 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	mdg_log("warning", "http: %s", msg);
+	mdg_log("warning", "%s: %s", (const char *)cls, msg);
+}
+
+int mdg_http_listen_addr(const char *host, unsigned port, struct sockaddr_storage *addr)
+{
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL;
+	char ps[8];
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (getaddrinfo(host, ps, &hints, &ai) != 0 || ai == NULL)
+		return -1;
+	memset(addr, 0, sizeof(*addr));
+	memcpy(addr, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
 }
 
 int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 {
 	const struct mdg_config *cfg = s->cfg;
-	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *ai = NULL;
 	struct sockaddr_storage addr;
-	char port[8];
 	unsigned threads = cfg->threads;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
-	snprintf(port, sizeof(port), "%u", cfg->port);
-	if (getaddrinfo(cfg->listen, port, &hints, &ai) != 0 || ai == NULL) {
+	if (mdg_http_listen_addr(cfg->listen, cfg->port, &addr) == -1) {
 		snprintf(err, errlen, "listen: '%s' is not a numeric IPv4 or IPv6 address", cfg->listen);
 		return -1;
 	}
-	memset(&addr, 0, sizeof(addr));
-	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-	if (ai->ai_family == AF_INET6)
+	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	freeaddrinfo(ai);
 	if (threads == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = n > 0 ? (unsigned)n : 1;
@@ -668,7 +674,7 @@ int mdg_http_start(struct mdg_server *s, char *err, size_t errlen)
 	};
 	s->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, s,
-		MHD_OPTION_EXTERNAL_LOGGER, on_mhd_error, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mdg_http_log_mhd, (void *)"http",
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,

@@ -4,6 +4,7 @@
 #ifndef MDG_HTTP_H
 #define MDG_HTTP_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -26,6 +27,14 @@ struct mdg_server {
 
 /* Parses cfg->trusted_proxies into s. Returns 0 or -1 with a message. */
 int mdg_http_parse_proxies(struct mdg_server *s, char *err, size_t errlen);
+
+/* A numeric IPv4 or IPv6 address and a port as a socket address to listen
+ * on. 0, or -1 if host is not a numeric address. */
+int mdg_http_listen_addr(const char *host, unsigned port, struct sockaddr_storage *addr);
+
+/* libmicrohttpd's error logger for either listener: one warning line,
+ * prefixed with cls (a string naming the listener). */
+void mdg_http_log_mhd(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 /* Starts listening. Returns 0 or -1 with a message. */
 int mdg_http_start(struct mdg_server *s, char *err, size_t errlen);
