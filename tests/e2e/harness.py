@@ -162,10 +162,10 @@ def run(cmd, timeout=60, check=False, input=None, cwd=None):
     return cp
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def free_port(host='127.0.0.1'):
+    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
-        s.bind(('127.0.0.1', 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
     finally:
         s.close()
@@ -762,6 +762,28 @@ class Daemon:
                     out.append(json.loads(line))
                 except ValueError:
                     out.append(line)
+        return out
+
+    def request_log(self, request_id, timeout=5):
+        """The log line of one request; it is written when the exchange
+        completes, just after the answer is sent, so wait a little."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in self.log_lines():
+                if isinstance(line, dict) and line.get('requestId') == request_id:
+                    return line
+            time.sleep(0.05)
+        raise AssertionError('no daemon log line for request %s' % request_id)
+
+    def revoke_all(self, holders):
+        """Revokes each (holder, reason); every one must be accepted.
+        Returns {holder: the answer's JSON}."""
+        out = {}
+        for h, reason in holders:
+            a = self.submit(h, 'revocation', reason=reason)
+            if a.result != 'accepted':
+                raise AssertionError('setup: %s not accepted: %r' % (h, a))
+            out[h] = a.json
         return out
 
     def log_problems(self):

@@ -82,12 +82,7 @@ class Export(DaemonCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.receipts = {}
-        for h, reason in cls.HOLDERS:
-            a = cls.daemon.submit(h, 'revocation', reason=reason)
-            if a.result != 'accepted':
-                raise AssertionError('setup: %s not accepted: %r' % (h, a))
-            cls.receipts[h] = a.json
+        cls.receipts = cls.daemon.revoke_all(cls.HOLDERS)
         cls.out = harness.make_tmpdir('mdg-e2e-export-')
 
     def export(self, *args, ok=True):

@@ -15,9 +15,7 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import time
 import unittest
 
 import harness
@@ -27,15 +25,6 @@ SITE = os.path.join(harness.SOURCE_ROOT, 'deploy', 'nginx', 'madoguchi.conf')
 ERRORS = os.path.join(harness.SOURCE_ROOT, 'deploy', 'nginx', 'errors')
 NGINX = shutil.which('nginx') or '/usr/sbin/nginx'
 REQUEST_ID_RE = re.compile(r'^[0-9a-f]{32}$')
-
-
-def free_port6():
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    try:
-        s.bind(('::1', 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
 
 
 def sub_once(text, old, new):
@@ -127,8 +116,8 @@ class NginxTest(unittest.TestCase):
         cls.daemon = harness.Daemon(cls.pki, name='nginx',
                                     server={'trusted_proxies': '127.0.0.1', 'max_body': '65536'})
         cls.daemon.start()
-        cls.https_port = free_port6()
-        http_port = free_port6()
+        cls.https_port = harness.free_port('::1')
+        http_port = harness.free_port('::1')
         cls.nginx = Nginx(site_for_test(cls.daemon.port, cls.https_port, http_port,
                                         cls.cert, cls.key, ERRORS))
         try:
@@ -159,15 +148,6 @@ class NginxTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         return a, err
 
-    def log_line(self, request_id, timeout=5):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for line in self.daemon.log_lines():
-                if isinstance(line, dict) and line.get('requestId') == request_id:
-                    return line
-            time.sleep(0.05)
-        self.fail('no daemon log line for request %s' % request_id)
-
     def assertWindowProblem(self, a, result, status, procedure):
         ctx = repr(a)
         self.assertEqual(a.status, status, ctx)
@@ -195,13 +175,13 @@ class NginxTest(unittest.TestCase):
         a, err = self.submit('valid-10', 'validity-check', ['--http1.1', '-v'])
         self.assertIn('using HTTP/1.1', err)
         self.assertEqual((a.status, a.result), (200, 'valid'), a)
-        self.assertEqual(self.log_line(a.json['requestId'])['client'], '::1')
+        self.assertEqual(self.daemon.request_log(a.json['requestId'])['client'], '::1')
         # a spoofed X-Forwarded-For from the client does not decide the address:
         # nginx appends the real peer, the daemon takes the right-most untrusted entry
         a, err = self.submit('valid-11', 'revocation', ['--http1.1'],
                              headers={'X-Forwarded-For': '203.0.113.66'})
         self.assertEqual((a.status, a.result), (201, 'accepted'), a)
-        self.assertEqual(self.log_line(a.json['requestId'])['client'], '::1')
+        self.assertEqual(self.daemon.request_log(a.json['requestId'])['client'], '::1')
         rows = harness.sqlite(self.daemon.db, "SELECT client_addr FROM acceptances WHERE receipt_id = '%s';"
                               % a.json['receiptId'].replace("'", ''))
         self.assertEqual(rows, '::1')
@@ -213,7 +193,7 @@ class NginxTest(unittest.TestCase):
         a, err = self.submit('valid-13', 'revocation', ['--http2', '-v'])
         self.assertIn('using HTTP/2', err)
         self.assertEqual((a.status, a.result), (201, 'accepted'), a)
-        self.assertEqual(self.log_line(a.json['requestId'])['client'], '::1')
+        self.assertEqual(self.daemon.request_log(a.json['requestId'])['client'], '::1')
         rc, a, err = self.curl('/', ['--http2'])
         self.assertEqual((rc, a.status), (0, 200), err)
         self.assertIn('text/html', a.header('content-type'))

@@ -4,23 +4,12 @@ nor the acceptance row; from a trusted peer the client is the right-most entry
 that is not itself a trusted proxy."""
 
 import json
-import time
 import unittest
 
 import harness
 
 
 class ProxyCase(harness.DaemonCase):
-
-    def request_log(self, request_id, timeout=5):
-        # written when the exchange completes, just after the answer is sent
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            for line in self.daemon.log_lines():
-                if isinstance(line, dict) and line.get('requestId') == request_id:
-                    return line
-            time.sleep(0.05)
-        self.fail('no log line for request %s' % request_id)
 
     def stored_client(self, receipt):
         """The acceptance row's client address, by `madoguchi-admin log`."""
@@ -46,7 +35,7 @@ class ProxyCase(harness.DaemonCase):
         a = self.daemon.submit(holder, procedure, headers=headers)
         want_result = 'accepted' if procedure == 'revocation' else 'valid'
         self.assertEqual(a.result, want_result, a)
-        self.assertEqual(self.request_log(a.json['requestId'])['client'], want, xff)
+        self.assertEqual(self.daemon.request_log(a.json['requestId'])['client'], want, xff)
         if procedure == 'revocation':
             receipt = a.json['receiptId']
             self.assertEqual(self.stored_client(receipt), want, xff)
