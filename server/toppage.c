@@ -318,6 +318,15 @@ static int result_by_name(const char *name)
 	return -1;
 }
 
+static void title_detail(FILE *f, enum mdg_result r, enum mdg_procedure p, enum mdg_lang lang)
+{
+	fputs("<h3>", f);
+	esc(f, mdg_result_title(r, p, lang));
+	fputs("</h3>\n<p>", f);
+	esc(f, mdg_result_detail(r, p, lang));
+	fputs("</p>\n", f);
+}
+
 static void one_result(FILE *f, enum mdg_result r)
 {
 	for (size_t i = 0; i < 2; i++) {
@@ -330,17 +339,9 @@ static void one_result(FILE *f, enum mdg_result r)
 		esc(f, proc_en(p));
 		fprintf(f, "</span></h2>\n<p>HTTP %u</p>\n", mdg_result_status(r, p));
 		pair_open(f);
-		fputs("<h3>", f);
-		esc(f, mdg_result_title(r, p, MDG_LANG_JA));
-		fputs("</h3>\n<p>", f);
-		esc(f, mdg_result_detail(r, p, MDG_LANG_JA));
-		fputs("</p>\n", f);
+		title_detail(f, r, p, MDG_LANG_JA);
 		pair_mid(f);
-		fputs("<h3>", f);
-		esc(f, mdg_result_title(r, p, MDG_LANG_EN));
-		fputs("</h3>\n<p>", f);
-		esc(f, mdg_result_detail(r, p, MDG_LANG_EN));
-		fputs("</p>\n", f);
+		title_detail(f, r, p, MDG_LANG_EN);
 		pair_close(f);
 		fputs("</section>\n", f);
 	}
