@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "anchors.h"
+#include "sigalg.h"
 #include "files.h"
 #include "names.h"
 
@@ -94,6 +95,16 @@ anchor_add(struct mdg_anchors *a, X509 *cert, const char *file, char *err, size_
 	if ((an.key = X509_get0_pubkey(cert)) == NULL) {
 		snprintf(err, errlen, "%s: %s: cannot read the public key", file, an.subject_text);
 		goto out;
+	}
+	{
+		const X509_ALGOR *outer;
+
+		X509_get0_signature(NULL, &outer, cert);
+		if (!mdg_sigalg_same(outer, X509_get0_tbs_sigalg(cert))) {
+			snprintf(err, errlen, "%s: %s: signatureAlgorithm differs from the signature field "
+				 "inside tbsCertificate (RFC 5280 4.1.1.2)", file, an.subject_text);
+			goto out;
+		}
 	}
 	if (X509_verify(cert, an.key) != 1) {
 		snprintf(err, errlen, "%s: %s: the self-signature does not verify", file,

@@ -228,7 +228,7 @@ check_entry(X509_REVOKED *rev, size_t i, const char *iss, struct mdg_crl_entry *
  * the original tbsCertList bytes: the same ASN1_item_verify (PKCS#1 v1.5,
  * PSS parameters, ECDSA), fed the bytes verbatim as an ANY. The caller has
  * checked that the outer and inner algorithms are the same bytes
- * (same_sigalg), which X509_CRL_verify checks with X509_ALGOR_cmp. */
+ * (same_sigalg). */
 static int
 verify_tbs(const X509_CRL *crl, const unsigned char *tbs, size_t tbs_len, EVP_PKEY *key)
 {
@@ -448,6 +448,33 @@ finish(const struct mdg_anchors *anchors, X509_CRL *crl, const unsigned char *de
 	return 0;
 }
 
+/* 1 if the CertificateList's signatureAlgorithm and the tbsCertList's
+ * signature field are the same DER (RFC 5280 5.1.1.2). Both paths check it
+ * themselves: whether X509_CRL_verify does has varied between OpenSSL 3.0.x
+ * patch releases, and OpenSSL 3.0 has no accessor for the inner field. */
+static int
+same_sigalg(const unsigned char *der, size_t derlen)
+{
+	const unsigned char *cl, *tb, *v, *outer, *inner;
+	size_t cl_len, tb_len, tb_tlv, vlen, outer_len, inner_len, off = 0;
+	unsigned char tag;
+
+	if (mdg_der_next(der, derlen, &tag, &cl, &cl_len, &vlen) != 0 ||
+	    mdg_der_next(cl, cl_len, &tag, &tb, &tb_len, &tb_tlv) != 0 ||
+	    mdg_der_next(cl + tb_tlv, cl_len - tb_tlv, &tag, &v, &vlen, &outer_len) != 0)
+		return 0;
+	outer = cl + tb_tlv;
+	if (mdg_der_next(tb, tb_len, &tag, &v, &vlen, &inner_len) != 0)
+		return 0;
+	if (tag == 0x02) {	/* version */
+		off = inner_len;
+		if (mdg_der_next(tb + off, tb_len - off, &tag, &v, &vlen, &inner_len) != 0)
+			return 0;
+	}
+	inner = tb + off;
+	return inner_len == outer_len && memcmp(inner, outer, outer_len) == 0;
+}
+
 /* The reference path: OpenSSL parses the whole CRL (one X509_REVOKED per
  * entry: slow and memory-hungry for large CRLs), every check on its result.
  * Its messages are the ones the operator sees. */
@@ -480,6 +507,11 @@ parse_reference(const struct mdg_anchors *anchors, const unsigned char *der, siz
 		if (check_entry(sk_X509_REVOKED_value(revs, (int)i), i, iss, &out->entries[i],
 				err, errlen) == -1)
 			goto out;
+	if (!same_sigalg(der, derlen)) {
+		snprintf(err, errlen, "CRL of %s: signatureAlgorithm differs from the signature field "
+			 "inside tbsCertList (RFC 5280 5.1.1.2): refused", iss);
+		goto out;
+	}
 	if (find_signer(anchors, crl, NULL, 0, out->imp.this_update, iss, err, errlen) == NULL)
 		goto out;
 	if (finish(anchors, crl, der, derlen, n, dp_len, out, err, errlen) == -1)
@@ -642,31 +674,6 @@ fast_entry(const unsigned char *p, size_t len, struct mdg_crl_entry *e)
 	if (mdg_der_next(p + off, len - off, &tag, &v, &vlen, &n) != 0 || tag != 0x30 || off + n != len)
 		return -1;
 	return fast_entry_exts(v, vlen, e);
-}
-
-/* 1 if the CertificateList's signatureAlgorithm and the tbsCertList's
- * signature field are the same DER. */
-static int
-same_sigalg(const unsigned char *der, size_t derlen)
-{
-	const unsigned char *cl, *tb, *v, *outer, *inner;
-	size_t cl_len, tb_len, tb_tlv, vlen, outer_len, inner_len, off = 0;
-	unsigned char tag;
-
-	if (mdg_der_next(der, derlen, &tag, &cl, &cl_len, &vlen) != 0 ||
-	    mdg_der_next(cl, cl_len, &tag, &tb, &tb_len, &tb_tlv) != 0 ||
-	    mdg_der_next(cl + tb_tlv, cl_len - tb_tlv, &tag, &v, &vlen, &outer_len) != 0)
-		return 0;
-	outer = cl + tb_tlv;
-	if (mdg_der_next(tb, tb_len, &tag, &v, &vlen, &inner_len) != 0)
-		return 0;
-	if (tag == 0x02) {	/* version */
-		off = inner_len;
-		if (mdg_der_next(tb + off, tb_len - off, &tag, &v, &vlen, &inner_len) != 0)
-			return 0;
-	}
-	inner = tb + off;
-	return inner_len == outer_len && memcmp(inner, outer, outer_len) == 0;
 }
 
 /* The fast path: strict DER; OpenSSL parses the CRL with revokedCertificates

@@ -175,6 +175,8 @@ static long find_anchor(const struct mdg_pipeline *p, const struct mdg_request *
 				order[k++] = idx[i];
 		}
 	X509_get0_signature(NULL, &alg, cert);
+	if (!mdg_sigalg_same(alg, X509_get0_tbs_sigalg(cert)))
+		return -1;
 	for (size_t i = 0; i < k; i++) {
 		const struct mdg_anchor *a = &p->anchors->v[order[i]];
 		if (issued < a->not_before || issued > a->not_after)

@@ -57,7 +57,9 @@ static int algor_md_nid(const X509_ALGOR *a)
 	return OBJ_obj2nid(obj);
 }
 
-static int pss_ok(const X509_ALGOR *alg, int *md_nid)
+/* RSASSA-PSS-params with hash = MGF1 hash = an allowed digest and trailer
+ * field 1: returns 1 with the hash's NID and the salt length, else 0. */
+static int pss_params(const X509_ALGOR *alg, int *hash_nid, int64_t *salt_len)
 {
 	const ASN1_OBJECT *obj;
 	int ptype;
@@ -89,16 +91,53 @@ static int pss_ok(const X509_ALGOR *alg, int *md_nid)
 		goto out;
 	if (pss->trailerField != NULL && !ASN1_INTEGER_get_int64(&trailer, pss->trailerField))
 		goto out;
-	if (salt != md_len(h) || trailer != 1)
+	if (trailer != 1)
 		goto out;
-	if (*md_nid != NID_undef && *md_nid != h)
-		goto out;
-	*md_nid = h;
+	*hash_nid = h;
+	*salt_len = salt;
 	ok = 1;
 out:
 	RSA_PSS_PARAMS_free(pss);
 	X509_ALGOR_free(mgf_md);
 	return ok;
+}
+
+/* A certificate's signature (md_nid NID_undef on entry): salt = hash length.
+ * A SignerInfo's (md_nid its digest): hash = that digest and any salt length
+ * the key admits, 0 .. emLen - hLen - 2 (RFC 8017 9.1.1; OpenSSL's default
+ * is the maximum). */
+static int pss_ok(const X509_ALGOR *alg, const EVP_PKEY *key, int *md_nid)
+{
+	int h;
+	int64_t salt;
+
+	if (!pss_params(alg, &h, &salt))
+		return 0;
+	if (*md_nid == NID_undef) {
+		if (salt != md_len(h))
+			return 0;
+	} else {
+		int64_t em_len = ((int64_t)EVP_PKEY_get_bits(key) - 1 + 7) / 8;
+		if (*md_nid != h || salt < 0 || salt > em_len - md_len(h) - 2)
+			return 0;
+	}
+	*md_nid = h;
+	return 1;
+}
+
+int mdg_sigalg_pss_salt(const X509_ALGOR *alg, int *salt_len)
+{
+	const ASN1_OBJECT *obj;
+	int h;
+	int64_t salt;
+
+	X509_ALGOR_get0(&obj, NULL, NULL, alg);
+	if (OBJ_obj2nid(obj) != NID_rsassaPss)
+		return 0;
+	if (!pss_params(alg, &h, &salt) || salt < 0 || salt > INT32_MAX)
+		return -1;
+	*salt_len = (int)salt;
+	return 1;
 }
 
 int mdg_sigalg_allowed(const X509_ALGOR *alg, const EVP_PKEY *key, int md_nid)
@@ -125,7 +164,7 @@ int mdg_sigalg_allowed(const X509_ALGOR *alg, const EVP_PKEY *key, int md_nid)
 	case NID_ecdsa_with_SHA384: sig_md = NID_sha384; want_rsa = 0; break;
 	case NID_ecdsa_with_SHA512: sig_md = NID_sha512; want_rsa = 0; break;
 	case NID_rsassaPss:
-		return rsa && pss_ok(alg, &md_nid);
+		return rsa && pss_ok(alg, key, &md_nid);
 	default:
 		return 0;
 	}
@@ -133,4 +172,9 @@ int mdg_sigalg_allowed(const X509_ALGOR *alg, const EVP_PKEY *key, int md_nid)
 		return 0;
 	/* RSA identifiers need an RSA key, ECDSA ones an EC key */
 	return want_rsa ? base == EVP_PKEY_RSA : base == EVP_PKEY_EC;
+}
+
+int mdg_sigalg_same(const X509_ALGOR *outer, const X509_ALGOR *inner)
+{
+	return outer != NULL && inner != NULL && X509_ALGOR_cmp(outer, inner) == 0;
 }

@@ -150,6 +150,84 @@ START_TEST(not_self_signed_or_garbage)
 }
 END_TEST
 
+/* A certificate whose tbsCertificate says signature alg inner and whose
+ * outer signatureAlgorithm says outer, signed with outer's digest. */
+static X509 *
+cert_with_outer_alg(const struct tp_ca *ca, int outer_nid, const EVP_MD *md)
+{
+	unsigned char *tbs = NULL, *alg = NULL, sig[256], *der, *w;
+	const unsigned char *p;
+	size_t siglen = sizeof(sig), body, total;
+	int tbs_len, alg_len;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	X509_ALGOR *a = X509_ALGOR_new();
+	X509 *x;
+
+	tbs_len = i2d_re_X509_tbs(ca->cert, &tbs);
+	ck_assert_int_gt(tbs_len, 0);
+	X509_ALGOR_set0(a, OBJ_nid2obj(outer_nid), V_ASN1_UNDEF, NULL);
+	alg_len = i2d_X509_ALGOR(a, &alg);
+	ck_assert_int_gt(alg_len, 0);
+	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, md, NULL, ca->key), 1);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &siglen, tbs, (size_t)tbs_len), 1);
+	ck_assert_uint_lt(siglen, 120);
+	/* SEQUENCE { tbs, alg, BIT STRING { 0 unused bits, sig } } */
+	body = (size_t)tbs_len + (size_t)alg_len + 3 + siglen;
+	ck_assert_uint_lt(body, 65536);
+	total = 4 + body;
+	w = der = malloc(total);
+	*w++ = 0x30;
+	*w++ = 0x82;
+	*w++ = (unsigned char)(body >> 8);
+	*w++ = (unsigned char)body;
+	memcpy(w, tbs, (size_t)tbs_len);
+	w += tbs_len;
+	memcpy(w, alg, (size_t)alg_len);
+	w += alg_len;
+	*w++ = 0x03;
+	*w++ = (unsigned char)(siglen + 1);
+	*w++ = 0x00;
+	memcpy(w, sig, siglen);
+	p = der;
+	x = d2i_X509(NULL, &p, (long)total);
+	ck_assert_ptr_nonnull(x);
+	free(der);
+	OPENSSL_free(tbs);
+	OPENSSL_free(alg);
+	X509_ALGOR_free(a);
+	EVP_MD_CTX_free(ctx);
+	return x;
+}
+
+/* RFC 5280 4.1.1.2: the outer signatureAlgorithm must equal the signature
+ * field inside tbsCertificate. Our rule, checked by us: whatever
+ * X509_verify of the OpenSSL at hand does with such a certificate. */
+START_TEST(outer_algorithm_differs)
+{
+	struct tp_ca ca;
+	struct mdg_anchors a;
+	char err[512], *pem;
+	X509 *x;
+
+	tp_ca_make(&ca, "Gen CA", -TP_DAY, TP_DAY, 1, 1);
+	/* control: the same construction with the same algorithm loads */
+	x = cert_with_outer_alg(&ca, NID_ecdsa_with_SHA256, EVP_sha256());
+	pem = tp_pem_append(NULL, x);
+	ck_assert_msg(mdg_anchors_load_pem(&a, pem, strlen(pem), err, sizeof(err)) == 0, "%s", err);
+	mdg_anchors_free(&a);
+	free(pem);
+	X509_free(x);
+	/* inner ecdsa-with-SHA256, outer ecdsa-with-SHA384, signed with SHA-384 */
+	x = cert_with_outer_alg(&ca, NID_ecdsa_with_SHA384, EVP_sha384());
+	pem = tp_pem_append(NULL, x);
+	ck_assert_int_eq(mdg_anchors_load_pem(&a, pem, strlen(pem), err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "signatureAlgorithm differs") != NULL, "%s", err);
+	free(pem);
+	X509_free(x);
+	tp_ca_free(&ca);
+}
+END_TEST
+
 static Suite *
 anchors_suite(void)
 {
@@ -161,6 +239,7 @@ anchors_suite(void)
 	tcase_add_test(tc, dir_empty);
 	tcase_add_test(tc, dir_not_ca);
 	tcase_add_test(tc, not_self_signed_or_garbage);
+	tcase_add_test(tc, outer_algorithm_differs);
 	suite_add_tcase(s, tc);
 	return s;
 }
