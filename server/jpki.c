@@ -212,7 +212,13 @@ int mdg_jpki_check(X509 *cert, const char (*policies)[64], size_t n_policies, st
 		*why = "certificate is not v3";
 		return -1;
 	}
-	/* computes the cached extension flags; EXFLAG_INVALID covers duplicates */
+	/* RFC 5280 4.2: at most one instance of an extension. Our rule, not
+	 * left to whether EXFLAG_INVALID reports it. */
+	for (int i = 0; i < X509_get_ext_count(cert); i++)
+		if (X509_get_ext_by_OBJ(cert, X509_EXTENSION_get_object(X509_get_ext(cert, i)), i) != -1) {
+			*why = "an extension appears twice";
+			return -1;
+		}
 	uint32_t flags = X509_get_extension_flags(cert);
 	if (flags & EXFLAG_INVALID) {
 		*why = "certificate extensions are invalid";
