@@ -1,6 +1,6 @@
 /* madoguchi-admin: the operators' tool (DESIGN.md "Programs").
  *
- *   madoguchi-admin --config FILE COMMAND [ARGS...]
+ *   madoguchi-admin [--config FILE] COMMAND [ARGS...]
  *
  * Commands are a table (name, subcommand, handler, argument counts, usage),
  * so new ones (crl status, log ...) are one row and one function each.
@@ -48,12 +48,15 @@ struct command {
 	int min_args, max_args;		/* after the (sub)command; -1: no limit */
 	const char *args;
 	const char *help;
+	const char *more;		/* for COMMAND --help: the options explained, or NULL */
 };
 
 static int cmd_db_init(struct admin *, int, char **);
 static int cmd_db_migrate(struct admin *, int, char **);
 static int cmd_crl_import(struct admin *, int, char **);
 static int cmd_crl_status(struct admin *, int, char **);
+static int cmd_crl_retire(struct admin *, int, char **);
+static int cmd_crl_schedule(struct admin *, int, char **);
 static int cmd_log(struct admin *, int, char **);
 static int cmd_log_verify(struct admin *, int, char **);
 static int cmd_log_head(struct admin *, int, char **);
@@ -62,50 +65,126 @@ static int cmd_log_export(struct admin *, int, char **);
 
 static const struct command commands[] = {
 	{ "db", "init", cmd_db_init, 0, 0, "",
-	  "create the database if needed and bring it to this build's schema" },
+	  "create the database if needed and bring it to this build's schema", NULL },
 	{ "db", "migrate", cmd_db_migrate, 0, 0, "",
-	  "apply pending schema migrations to an existing database" },
+	  "apply pending schema migrations to an existing database", NULL },
 	{ "crl", "import", cmd_crl_import, 1, -1, "FILE...",
-	  "verify and import CRLs (DER or PEM), one scope per file" },
-	{ "crl", "status", cmd_crl_status, 0, 0, "",
-	  "list the CRL scopes held, with their numbers and freshness" },
+	  "verify and import CRLs (DER or PEM), one scope per file",
+	  "Each FILE is one CRL: \"imported\" (new scope, or a higher cRLNumber: its entries\n"
+	  "replace the scope's), \"unchanged\" (the same CRL again), or \"refused\" with the reason.\n"
+	  "Importing a newer CRL of a retired scope brings the scope back.\n"
+	  "Exit status 1 if any file was not imported." },
+	{ "crl", "status", cmd_crl_status, 0, -1, "[--format text|json]",
+	  "every anchor name with its CRL scopes: fresh, STALE, retired, or no CRL",
+	  "Exit status 1 if a scope in force is STALE (past nextUpdate + crl_max_age) or an anchor\n"
+	  "name has no CRL in force: then validity checks of its certificates answer serviceError\n"
+	  "and /readyz is 503. Retired scopes are listed and not counted." },
+	{ "crl", "retire", cmd_crl_retire, 0, -1, "--issuer DN [--dp DN]",
+	  "take a CRL scope out of freshness checks, /readyz and crl status; its entries stay",
+	  "--issuer DN  the CRL's issuer as crl status prints it (RFC 4514; case, spaces and the\n"
+	  "             order of the RDNs do not matter)\n"
+	  "--dp DN      the distribution point of a partition CRL; without it: the full CRL\n"
+	  "For a scope imported by mistake or no longer published. Its entries keep answering\n"
+	  "revoked (a certificate once listed stays revoked); importing a newer CRL of the scope\n"
+	  "brings it back." },
+	{ "crl", "schedule", cmd_crl_schedule, 0, -1, "[--oncalendar | --check [--at T]]",
+	  "the daily export window and timer from crl_issue_time and crl_cutoff",
+	  "(none)        the issue time, the cut-off, the export window and the systemd OnCalendar=\n"
+	  "              for madoguchi-daily.timer\n"
+	  "--oncalendar  only the OnCalendar= value\n"
+	  "--check       exit 0 inside the export window (from the cut-off to the issue time), else\n"
+	  "              1 with the reason; --at T (RFC 3339) checks that time instead of now" },
 	{ "log", "verify", cmd_log_verify, 0, -1, "[--head HASH]",
-	  "recompute the acceptance log's hash chain; with --head, require a row with that hash" },
+	  "recompute the acceptance log's hash chain; with --head, require a row with that hash",
+	  NULL },
 	{ "log", "head", cmd_log_head, 0, -1, "[--format text|json]",
-	  "the chain's head to publish: row count, head hash, last acceptance time" },
+	  "the chain's head to publish: row count, head hash, last acceptance time", NULL },
 	{ "log", "show", cmd_log_show, 1, -1,
 	  "RECEIPT [--evidence FILE] [--format text|json] [--show-personal-data]",
-	  "one acceptance in full; --evidence writes the signed request (CMS, DER)" },
+	  "one acceptance in full; --evidence writes the signed request (CMS, DER)",
+	  "RECEIPT is the receipt id of 32 hex digits, in any case, spaces or dashes between\n"
+	  "them as read over the phone (\"c0f2 edec 56de ...\"). The holder's name is always shown;\n"
+	  "--show-personal-data adds the address and birth date." },
 	{ "log", "export", cmd_log_export, 0, -1,
 	  "--new | --batch N [--issuer DN] [--format csv|jsonl|index] [--out FILE]",
 	  "hand acceptances to CA issuance: --new records and writes the next batch, --batch N a "
-	  "past one" },
+	  "past one", NULL },
 	{ "log", NULL, cmd_log, 0, -1,
 	  "[--since T] [--until T] [--serial HEX] [--issuer DN] [--receipt ID] [--reason R] "
 	  "[--limit N] [--after SEQ] [--format table|json|csv] [--show-personal-data]",
-	  "query acceptances (T: YYYY-MM-DD in JST, or RFC 3339)" },
+	  "query acceptances (T: YYYY-MM-DD in JST, or RFC 3339)",
+	  "The holder's name is always shown; --show-personal-data adds the address and birth date.\n"
+	  "--receipt ID takes spaces or dashes between the hex digits." },
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+#define DEFAULT_CONFIG "/etc/madoguchi/madoguchi.conf"
+
+static void
+command_line(FILE *f, const struct command *c)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "%s%s%s %s", c->name, c->sub != NULL ? " " : "",
+		 c->sub != NULL ? c->sub : "", c->args);
+	if (strlen(line) > 20)
+		fprintf(f, "  %s\n  %-20s %s\n", line, "", c->help);
+	else
+		fprintf(f, "  %-20s %s\n", line, c->help);
+}
 
 static void
 usage(FILE *f)
 {
-	char line[256];
 	size_t i;
 
-	fprintf(f, "usage: madoguchi-admin --config FILE COMMAND [ARGS...]\n\ncommands:\n");
-
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		snprintf(line, sizeof(line), "%s%s%s %s", commands[i].name,
-			 commands[i].sub != NULL ? " " : "",
-			 commands[i].sub != NULL ? commands[i].sub : "", commands[i].args);
-		if (strlen(line) > 20)
-			fprintf(f, "  %s\n  %-20s %s\n", line, "", commands[i].help);
-		else
-			fprintf(f, "  %-20s %s\n", line, commands[i].help);
-	}
+	fprintf(f, "usage: madoguchi-admin [--config FILE] COMMAND [ARGS...]\n\ncommands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		command_line(f, &commands[i]);
 	fprintf(f, "\noptions:\n"
-		"  --config FILE  the madoguchi.conf to use (required)\n"
-		"  --help         this text\n");
+		"  --config FILE  the madoguchi.conf to use; default: $MADOGUCHI_CONFIG, else\n"
+		"                 " DEFAULT_CONFIG "\n"
+		"  --help         this text (COMMAND --help: that command's)\n"
+		"  --version      the version\n");
+}
+
+/* madoguchi-admin db|crl|log --help */
+static void
+usage_group(FILE *f, const char *name)
+{
+	size_t i;
+
+	fprintf(f, "usage: madoguchi-admin [--config FILE] %s COMMAND [ARGS...]\n\ncommands:\n", name);
+	for (i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			command_line(f, &commands[i]);
+	fprintf(f, "\nmadoguchi-admin %s COMMAND --help: that command's options\n", name);
+}
+
+static void
+usage_command(FILE *f, const struct command *c)
+{
+	fprintf(f, "usage: madoguchi-admin [--config FILE] %s%s%s %s\n\n%s\n", c->name,
+		c->sub != NULL ? " " : "", c->sub != NULL ? c->sub : "", c->args, c->help);
+	if (c->more != NULL)
+		fprintf(f, "\n%s\n", c->more);
+}
+
+static int
+is_group(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+is_help(const char *arg)
+{
+	return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
 }
 
 static int
@@ -185,8 +264,9 @@ import_one(const struct mdg_anchors *anchors, struct mdg_store *st, const char *
 			printf("imported %s: %s scope %s number %s, %zu entries\n", file, iss, dp, num,
 			       p.imp.n_entries);
 		else
-			printf("unchanged %s: %s scope %s number %s already held\n", file, iss, dp,
-			       num);
+			printf("unchanged %s: %s scope %s number %s already held%s%s\n", file, iss, dp,
+			       num, strcmp(err, "unchanged") != 0 ? "; " : "",
+			       strcmp(err, "unchanged") != 0 ? err : "");
 		rc = 0;
 		break;
 	case MDG_STORE_REFUSED:
@@ -230,68 +310,6 @@ cmd_crl_import(struct admin *ad, int argc, char **argv)
 out:
 	mdg_store_close(&st);
 	mdg_anchors_free(&anchors);
-	return rc;
-}
-
-struct status_ctx {
-	time_t now;
-	long max_age;
-	int n;
-	int stale;
-};
-
-static int
-print_scope(void *arg, const struct mdg_crl_scope *sc)
-{
-	struct status_ctx *c = arg;
-	char iss[512], dp[512], num[64], tu[MDG_RFC3339_LEN], nu[MDG_RFC3339_LEN],
-	    imp[MDG_RFC3339_LEN];
-
-	mdg_der_name_rfc4514(sc->issuer_der, sc->issuer_len, iss, sizeof(iss));
-	if (sc->dp_der != NULL)
-		mdg_der_name_rfc4514(sc->dp_der, sc->dp_len, dp, sizeof(dp));
-	else
-		snprintf(dp, sizeof(dp), "full");
-	mdg_number_decimal(sc->number, sc->number_len, num, sizeof(num));
-	mdg_rfc3339_jst(sc->this_update, tu);
-	mdg_rfc3339_jst(sc->next_update, nu);
-	mdg_rfc3339_jst(sc->imported_at, imp);
-	int stale = c->now > sc->next_update + c->max_age;
-	printf("%s scope %s number %s, %lld entries, thisUpdate %s, nextUpdate %s, imported %s: %s\n",
-	       iss, dp, num, (long long)sc->entries, tu, nu, imp, stale ? "STALE" : "fresh");
-	c->n++;
-	c->stale += stale;
-	return 0;
-}
-
-static int
-cmd_crl_status(struct admin *ad, int argc, char **argv)
-{
-	struct mdg_store st = { NULL, NULL };
-	struct status_ctx c;
-	char err[1024];
-	int rc = EXIT_FAILURE;
-
-	if (mdg_store_sqlite_open(&st, ad->cfg.database, err, sizeof(err)) == -1) {
-		fprintf(stderr, "madoguchi-admin: %s\n", err);
-		goto out;
-	}
-	c.now = time(NULL);
-	c.max_age = ad->cfg.crl_max_age;
-	c.n = 0;
-	c.stale = 0;
-	if (st.ops->list_crls(st.cls, print_scope, &c) != MDG_STORE_OK) {
-		fprintf(stderr, "madoguchi-admin: database error while listing CRLs\n");
-		goto out;
-	}
-	/* non-zero for monitoring: a stale CRL, or none, means no "valid" answers */
-	if (c.n == 0)
-		printf("no CRL held: run madoguchi-admin crl import\n");
-	else if (c.stale > 0)
-		fprintf(stderr, "madoguchi-admin: %d of %d CRL scopes are STALE: import fresh CRLs\n", c.stale, c.n);
-	rc = c.n > 0 && c.stale == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-out:
-	mdg_store_close(&st);
 	return rc;
 }
 
@@ -994,7 +1012,6 @@ cmd_log_show(struct admin *ad, int argc, char **argv)
 	struct mdg_log_filter f;
 	struct show_ctx c;
 	char *pos[1], rid[MDG_RECEIPT_LEN];
-	size_t i;
 
 	memset(&c, 0, sizeof(c));
 	memset(&f, 0, sizeof(f));
@@ -1007,13 +1024,11 @@ cmd_log_show(struct admin *ad, int argc, char **argv)
 	}
 	if (parse_format("log show", format, 0, &c.fmt) == -1)
 		return EXIT_USAGE;
-	if (strlen(pos[0]) != MDG_RECEIPT_LEN - 1) {
-		fprintf(stderr, "madoguchi-admin: log show: a receipt id is %d hex digits\n",
-			MDG_RECEIPT_LEN - 1);
+	if (mdg_receipt_id_parse(pos[0], rid) == -1) {
+		fprintf(stderr, "madoguchi-admin: log show: a receipt id is %d hex digits (spaces or "
+			"dashes between them are fine)\n", MDG_RECEIPT_LEN - 1);
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < MDG_RECEIPT_LEN; i++)
-		rid[i] = (char)tolower((unsigned char)pos[0][i]);
 	c.personal = personal;
 	c.evidence = evidence;
 	f.receipt_id = rid;
@@ -1039,6 +1054,509 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ crl status */
+
+/* One CRL scope held, copied out of list_crls. */
+struct held_scope {
+	int64_t id;
+	unsigned char *issuer_der;	/* owned */
+	size_t issuer_len;
+	unsigned char *dp_der;		/* owned; NULL: full CRL */
+	size_t dp_len;
+	int full;			/* no distribution point */
+	char iss[512], dp[512], num[64];
+	time_t this_update, next_update, imported_at, retired_at;
+	int64_t entries;
+	int stale;			/* in force and past nextUpdate + crl_max_age */
+	int anchor;			/* matched an anchor name */
+};
+
+struct held_list {
+	struct held_scope *v;
+	size_t n, cap;
+	time_t now;
+	long max_age;
+	int failed;
+};
+
+static int
+collect_scope(void *arg, const struct mdg_crl_scope *sc)
+{
+	struct held_list *l = arg;
+	struct held_scope *h;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		if ((h = realloc(l->v, cap * sizeof(*h))) == NULL)
+			goto fail;
+		l->v = h;
+		l->cap = cap;
+	}
+	h = &l->v[l->n];
+	memset(h, 0, sizeof(*h));
+	if ((h->issuer_der = malloc(sc->issuer_len > 0 ? sc->issuer_len : 1)) == NULL)
+		goto fail;
+	l->n++;
+	memcpy(h->issuer_der, sc->issuer_der, sc->issuer_len);
+	if (sc->dp_der != NULL) {
+		if ((h->dp_der = malloc(sc->dp_len > 0 ? sc->dp_len : 1)) == NULL)
+			goto fail;
+		memcpy(h->dp_der, sc->dp_der, sc->dp_len);
+		h->dp_len = sc->dp_len;
+	}
+	h->issuer_len = sc->issuer_len;
+	h->id = sc->id;
+	h->full = sc->dp_der == NULL;
+	mdg_der_name_rfc4514(sc->issuer_der, sc->issuer_len, h->iss, sizeof(h->iss));
+	if (sc->dp_der != NULL)
+		mdg_der_name_rfc4514(sc->dp_der, sc->dp_len, h->dp, sizeof(h->dp));
+	mdg_number_decimal(sc->number, sc->number_len, h->num, sizeof(h->num));
+	h->this_update = sc->this_update;
+	h->next_update = sc->next_update;
+	h->imported_at = sc->imported_at;
+	h->retired_at = sc->retired_at;
+	h->entries = sc->entries;
+	h->stale = sc->retired_at == 0 && l->now > sc->next_update + l->max_age;
+	return 0;
+fail:
+	l->failed = 1;
+	return 1;
+}
+
+static void
+held_list_free(struct held_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].issuer_der);
+		free(l->v[i].dp_der);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+held_list_load(struct mdg_store *st, struct held_list *l)
+{
+	if (st->ops->list_crls(st->cls, collect_scope, l) != MDG_STORE_OK || l->failed) {
+		fprintf(stderr, "madoguchi-admin: database error while listing CRLs\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+same_issuer(const struct held_scope *h, const struct mdg_anchor *a)
+{
+	return (size_t)a->subject_len == h->issuer_len &&
+	       memcmp(a->subject_der, h->issuer_der, h->issuer_len) == 0;
+}
+
+static json_t *
+scope_json(const struct held_scope *h)
+{
+	char tu[MDG_RFC3339_LEN], nu[MDG_RFC3339_LEN], imp[MDG_RFC3339_LEN], ret[MDG_RFC3339_LEN];
+
+	mdg_rfc3339_jst(h->this_update, tu);
+	mdg_rfc3339_jst(h->next_update, nu);
+	mdg_rfc3339_jst(h->imported_at, imp);
+	if (h->retired_at != 0)
+		mdg_rfc3339_jst(h->retired_at, ret);
+	return json_pack("{s:o, s:s, s:o, s:s, s:s, s:s, s:s, s:I, s:b, s:o}", "issuer", json_text(h->iss),
+			 "scope", h->full ? "full" : "distributionPoint", "distributionPoint",
+			 h->full ? json_null() : json_text(h->dp), "number", h->num, "thisUpdate", tu,
+			 "nextUpdate", nu, "importedAt", imp, "entries", (json_int_t)h->entries, "stale",
+			 h->stale, "retiredAt", h->retired_at != 0 ? json_string(ret) : json_null());
+}
+
+/* "  SCOPE   STATE   number N, E entries, next update T, ..." */
+static void
+print_scope_line(const struct held_scope *h, size_t width)
+{
+	char nu[MDG_RFC3339_LEN], imp[MDG_RFC3339_LEN], ret[MDG_RFC3339_LEN], tu[MDG_RFC3339_LEN];
+	const char *name = h->full ? "full CRL" : h->dp;
+	size_t k;
+
+	mdg_rfc3339_jst(h->next_update, nu);
+	mdg_rfc3339_jst(h->this_update, tu);
+	mdg_rfc3339_jst(h->imported_at, imp);
+	printf("  ");
+	put_table_cell(name);
+	for (k = display_width(name); k < width + 2; k++)
+		putchar(' ');
+	if (h->retired_at != 0) {
+		mdg_rfc3339_jst(h->retired_at, ret);
+		printf("retired  since %s: not counted; its %lld entr%s still answer revoked (number %s)\n",
+		       ret, (long long)h->entries, h->entries == 1 ? "y" : "ies", h->num);
+		return;
+	}
+	printf("%-7s  number %s, %lld entr%s, this update %s, next update %s, imported %s\n",
+	       h->stale ? "STALE" : "fresh", h->num, (long long)h->entries, h->entries == 1 ? "y" : "ies",
+	       tu, nu, imp);
+}
+
+static int
+cmd_crl_status(struct admin *ad, int argc, char **argv)
+{
+	const char *format = NULL;
+	const struct opt opts[] = { { "format", &format, NULL }, { NULL, NULL, NULL } };
+	struct mdg_anchors anchors = { NULL, 0 };
+	struct mdg_store st = { NULL, NULL };
+	struct held_list l;
+	enum out_format fmt;
+	size_t names[64], n_names, i, j, width = 8;
+	json_t *doc = NULL, *arr = NULL, *others = NULL, *scopes, *o;
+	char err[1024], now[MDG_RFC3339_LEN];
+	int npos, missing = 0, stale = 0, in_force, rc = EXIT_FAILURE, failed = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (parse_opts("crl status", argc, argv, opts, NULL, 0, &npos) != 0 ||
+	    parse_format("crl status", format, 0, &fmt) == -1)
+		return EXIT_USAGE;
+	if (mdg_anchors_load_dir(&anchors, ad->cfg.anchors, err, sizeof(err)) == -1) {
+		fprintf(stderr, "madoguchi-admin: crl status: %s\n", err);
+		goto out;
+	}
+	if (open_store(ad, &st) == -1)
+		goto out;
+	l.now = time(NULL);
+	l.max_age = ad->cfg.crl_max_age;
+	if (held_list_load(&st, &l) == -1)
+		goto out;
+	mdg_rfc3339_jst(l.now, now);
+	n_names = mdg_anchors_names(&anchors, names, sizeof(names) / sizeof(names[0]));
+	for (j = 0; j < l.n; j++) {
+		size_t w = display_width(l.v[j].full ? "full CRL" : l.v[j].dp);
+
+		if (w > width)
+			width = w;
+	}
+	if (fmt == FMT_JSON && ((doc = json_object()) == NULL || (arr = json_array()) == NULL ||
+				(others = json_array()) == NULL)) {
+		failed = 1;
+		goto out;
+	}
+	for (i = 0; i < n_names; i++) {
+		const struct mdg_anchor *a = &anchors.v[names[i]];
+		int a_stale = 0;
+
+		in_force = 0;
+		scopes = fmt == FMT_JSON ? json_array() : NULL;
+		if (fmt == FMT_JSON && scopes == NULL) {
+			failed = 1;
+			goto out;
+		}
+		if (fmt == FMT_TABLE) {
+			put_table_cell(a->subject_text);
+			putchar('\n');
+		}
+		for (j = 0; j < l.n; j++) {
+			if (!same_issuer(&l.v[j], a))
+				continue;
+			l.v[j].anchor = 1;
+			in_force += l.v[j].retired_at == 0;
+			a_stale += l.v[j].stale;
+			if (fmt == FMT_TABLE)
+				print_scope_line(&l.v[j], width);
+			else if (json_array_append_new(scopes, scope_json(&l.v[j])) != 0)
+				failed = 1;
+		}
+		if (fmt == FMT_TABLE && in_force == 0)
+			printf("  no CRL in force: import one (madoguchi-admin crl import FILE); until then "
+			       "validity checks on it answer serviceError and /readyz is 503\n");
+		missing += in_force == 0;
+		stale += a_stale;
+		if (fmt == FMT_JSON &&
+		    ((o = json_pack("{s:o, s:s, s:o}", "anchor", json_text(a->subject_text), "state",
+				    in_force == 0 ? "none" : a_stale > 0 ? "stale" : "fresh", "scopes",
+				    scopes)) == NULL ||
+		     json_array_append_new(arr, o) != 0))
+			failed = 1;
+	}
+	/* scopes of issuers that are no anchor (any more): shown, not counted */
+	for (j = 0; j < l.n; j++) {
+		if (l.v[j].anchor)
+			continue;
+		if (fmt == FMT_JSON) {
+			if (json_array_append_new(others, scope_json(&l.v[j])) != 0)
+				failed = 1;
+			continue;
+		}
+		printf("(not an anchor name in %s, not counted) ", ad->cfg.anchors);
+		put_table_cell(l.v[j].iss);
+		putchar('\n');
+		print_scope_line(&l.v[j], width);
+	}
+	if (failed)
+		goto out;
+	if (fmt == FMT_JSON) {
+		if (json_object_set_new(doc, "checkedAt", json_string(now)) != 0 ||
+		    json_object_set_new(doc, "crlMaxAge", json_integer(ad->cfg.crl_max_age)) != 0 ||
+		    json_object_set_new(doc, "anchors", arr) != 0 ||
+		    json_object_set_new(doc, "otherIssuers", others) != 0 ||
+		    json_object_set_new(doc, "stale", json_integer(stale)) != 0 ||
+		    json_object_set_new(doc, "missing", json_integer(missing)) != 0 ||
+		    json_object_set_new(doc, "ok", json_boolean(stale == 0 && missing == 0)) != 0) {
+			arr = others = NULL;
+			failed = 1;
+			goto out;
+		}
+		arr = others = NULL;
+		if (print_json(doc) == -1) {
+			failed = 1;
+			goto out;
+		}
+	}
+	fflush(stdout);
+	/* non-zero for monitoring: a stale CRL, or an anchor name without one,
+	 * means no "valid" answers for its certificates */
+	if (stale > 0 || missing > 0)
+		fprintf(stderr, "madoguchi-admin: crl status: %d scope%s STALE, %d of %zu anchor name%s "
+			"without a CRL in force: import fresh CRLs\n", stale, stale == 1 ? "" : "s",
+			missing, n_names, n_names == 1 ? "" : "s");
+	else if (fmt == FMT_TABLE)
+		printf("ok: %zu anchor name%s, every CRL in force is fresh (checked %s, crl_max_age %lds)\n",
+		       n_names, n_names == 1 ? "" : "s", now, ad->cfg.crl_max_age);
+	rc = stale == 0 && missing == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+out:
+	if (failed)
+		fprintf(stderr, "madoguchi-admin: crl status: out of memory\n");
+	json_decref(doc);
+	json_decref(arr);
+	json_decref(others);
+	held_list_free(&l);
+	mdg_store_close(&st);
+	mdg_anchors_free(&anchors);
+	return rc;
+}
+
+/* ------------------------------------------------------------ crl retire */
+
+static int
+cmd_crl_retire(struct admin *ad, int argc, char **argv)
+{
+	const char *issuer = NULL, *dp = NULL;
+	const struct opt opts[] = { { "issuer", &issuer, NULL }, { "dp", &dp, NULL },
+				    { NULL, NULL, NULL } };
+	struct mdg_store st = { NULL, NULL };
+	struct held_list l;
+	struct held_scope *h = NULL;
+	char when[MDG_RFC3339_LEN];
+	enum mdg_store_status s;
+	int npos, left = 0, rc = EXIT_FAILURE;
+	size_t j;
+
+	memset(&l, 0, sizeof(l));
+	if (parse_opts("crl retire", argc, argv, opts, NULL, 0, &npos) != 0)
+		return EXIT_USAGE;
+	if (issuer == NULL || issuer[0] == '\0' || (dp != NULL && dp[0] == '\0')) {
+		fprintf(stderr, "madoguchi-admin: crl retire: give --issuer DN (the CRL's issuer, as crl "
+			"status prints it) and, for a partition CRL, --dp DN (its distribution point); "
+			"without --dp the issuer's full CRL is meant\n");
+		return EXIT_USAGE;
+	}
+	if (open_store(ad, &st) == -1)
+		goto out;
+	l.now = time(NULL);
+	l.max_age = ad->cfg.crl_max_age;
+	if (held_list_load(&st, &l) == -1)
+		goto out;
+	for (j = 0; j < l.n && h == NULL; j++)
+		if (mdg_name_text_match(l.v[j].issuer_der, l.v[j].issuer_len, issuer) &&
+		    (dp == NULL ? l.v[j].full : !l.v[j].full && mdg_name_text_match(l.v[j].dp_der, l.v[j].dp_len, dp)))
+			h = &l.v[j];
+	if (h == NULL) {
+		fprintf(stderr, "madoguchi-admin: crl retire: no CRL held for %s, %s%s: crl status lists "
+			"the scopes held\n", issuer, dp != NULL ? "distribution point " : "full CRL",
+			dp != NULL ? dp : "");
+		goto out;
+	}
+	if (h->retired_at != 0) {
+		mdg_rfc3339_jst(h->retired_at, when);
+		printf("unchanged: %s, %s%s was retired at %s already\n", h->iss,
+		       h->full ? "full CRL" : "distribution point ", h->full ? "" : h->dp, when);
+		rc = EXIT_SUCCESS;
+		goto out;
+	}
+	if ((s = st.ops->crl_retire(st.cls, h->id, l.now)) != MDG_STORE_OK) {
+		fprintf(stderr, "madoguchi-admin: crl retire: %s\n", s == MDG_STORE_NOT_FOUND
+			? "the scope was retired or replaced meanwhile: run crl status"
+			: "database error: nothing changed");
+		goto out;
+	}
+	h->retired_at = l.now;
+	mdg_rfc3339_jst(l.now, when);
+	printf("retired %s, %s%s (number %s) at %s: freshness checks, /readyz and crl status no longer "
+	       "count it; its %lld entr%s stay, so a certificate on it still answers revoked. Importing a "
+	       "newer CRL of this scope brings it back.\n", h->iss, h->full ? "full CRL" : "distribution point ",
+	       h->full ? "" : h->dp, h->num, when, (long long)h->entries, h->entries == 1 ? "y" : "ies");
+	for (j = 0; j < l.n; j++)
+		if (l.v[j].retired_at == 0 && l.v[j].issuer_len == h->issuer_len &&
+		    memcmp(l.v[j].issuer_der, h->issuer_der, h->issuer_len) == 0)
+			left++;
+	if (left == 0)
+		fprintf(stderr, "madoguchi-admin: crl retire: warning: %s now has no CRL in force: validity "
+			"checks of its certificates answer serviceError and /readyz is 503 until one is "
+			"imported\n", h->iss);
+	rc = EXIT_SUCCESS;
+out:
+	held_list_free(&l);
+	mdg_store_close(&st);
+	return rc;
+}
+
+/* ---------------------------------------------------------- crl schedule */
+
+#define DAY 86400L
+
+static long
+mod_day(long v)
+{
+	return ((v % DAY) + DAY) % DAY;
+}
+
+static void
+clock_text(long sod, char out[16])
+{
+	int v = (int)mod_day(sod);
+
+	snprintf(out, 16, "%02d:%02d:%02d", (v / 3600) % 24, (v / 60) % 60, v % 60);
+}
+
+static void
+offset_text(int off, char out[16])
+{
+	int a = off < 0 ? -off : off;
+
+	if (off == 0)
+		snprintf(out, 16, "Z");
+	else
+		snprintf(out, 16, "%c%02d:%02d", off < 0 ? '-' : '+', (a / 3600) % 24, (a / 60) % 60);
+}
+
+static void
+duration_text(long v, char out[32])
+{
+	if (v > 0 && v % 3600 == 0)
+		snprintf(out, 32, "%ldh", v / 3600);
+	else if (v > 0 && v % 60 == 0)
+		snprintf(out, 32, "%ldm", v / 60);
+	else
+		snprintf(out, 32, "%lds", v);
+}
+
+/* The export window of the daily routine, from [pki] crl_issue_time and
+ * crl_cutoff (seconds of the day in the issue time's offset): it opens at
+ * the cut-off (issue - cutoff) and closes at the issue time. The routine
+ * runs a little after it opens (5 minutes, or a quarter of a shorter
+ * cut-off): an acceptance committed at the cut-off is in, and the CA has
+ * the rest of the window to issue. */
+struct schedule {
+	long issue, open, run;		/* seconds of the day, in the offset */
+	long cutoff;
+	int offset;
+	char oncalendar[64];
+};
+
+static void
+schedule_of(const struct mdg_config *cfg, struct schedule *s)
+{
+	char hms[16];
+	long margin;
+
+	s->offset = cfg->crl_issue_offset;
+	s->cutoff = cfg->crl_cutoff;
+	s->issue = (long)cfg->crl_issue_minutes * 60;
+	s->open = mod_day(s->issue - s->cutoff);
+	margin = s->cutoff >= 20 * 60 ? 5 * 60 : s->cutoff / 4;
+	s->run = mod_day(s->open + margin);
+	/* systemd takes time zone names, not offsets: Japan's is Asia/Tokyo
+	 * (no daylight saving time), any other offset is said in UTC */
+	if (s->offset == 9 * 3600) {
+		clock_text(s->run, hms);
+		snprintf(s->oncalendar, sizeof(s->oncalendar), "*-*-* %s Asia/Tokyo", hms);
+	} else {
+		clock_text(mod_day(s->run - s->offset), hms);
+		snprintf(s->oncalendar, sizeof(s->oncalendar), "*-*-* %s UTC", hms);
+	}
+}
+
+/* Is the instant t inside the window (for the CRL of some issue time)? */
+static int
+in_window(const struct schedule *s, time_t t)
+{
+	long sod = mod_day((long)(((int64_t)t + s->offset) % DAY));
+
+	if (s->cutoff >= DAY)
+		return 1;
+	return mod_day(sod - s->open) < s->cutoff;
+}
+
+static int
+cmd_crl_schedule(struct admin *ad, int argc, char **argv)
+{
+	const char *at = NULL;
+	int check = 0, oncal = 0, npos;
+	const struct opt opts[] = { { "check", NULL, &check }, { "at", &at, NULL },
+				    { "oncalendar", NULL, &oncal }, { NULL, NULL, NULL } };
+	struct schedule s;
+	char iss[16], opn[16], run[16], off[16], dur[32], now_text[MDG_RFC3339_LEN];
+	time_t now = time(NULL);
+
+	if (parse_opts("crl schedule", argc, argv, opts, NULL, 0, &npos) != 0)
+		return EXIT_USAGE;
+	if (at != NULL && mdg_rfc3339_parse(at, &now) == -1) {
+		fprintf(stderr, "madoguchi-admin: crl schedule: --at takes an RFC 3339 time "
+			"(2026-12-01T23:05:00+09:00)\n");
+		return EXIT_USAGE;
+	}
+	if (at != NULL && !check) {
+		fprintf(stderr, "madoguchi-admin: crl schedule: --at goes with --check\n");
+		return EXIT_USAGE;
+	}
+	schedule_of(&ad->cfg, &s);
+	clock_text(s.issue, iss);
+	clock_text(s.open, opn);
+	clock_text(s.run, run);
+	offset_text(s.offset, off);
+	if (oncal) {
+		printf("%s\n", s.oncalendar);
+		return EXIT_SUCCESS;
+	}
+	if (check) {
+		mdg_rfc3339_jst(now, now_text);
+		if (s.cutoff > 0 && in_window(&s, now)) {
+			printf("in the export window (%s to %s, %s): export now\n", opn, iss, off);
+			return EXIT_SUCCESS;
+		}
+		fprintf(stderr, "madoguchi-admin: crl schedule: it is %s, outside the export window %s to "
+			"%s (%s), the time between the cut-off (crl_issue_time - crl_cutoff) and the CRL's "
+			"issue: an export now would leave the acceptances made until the cut-off for a later "
+			"CRL than they were told. The routine runs at %s (%s); to export anyway, run "
+			"madoguchi-daily --force (docs/operations.md)\n", now_text, opn, iss, off, run,
+			s.oncalendar);
+		return EXIT_FAILURE;
+	}
+	printf("CRL issue time:  %s%s every day (crl_issue_time)\n", iss, off);
+	duration_text(s.cutoff, dur);
+	printf("cut-off:         %s%s (crl_cutoff %s before): a revocation accepted before it is told "
+	       "the next CRL, one accepted from it on the CRL after\n", opn, off, dur);
+	if (s.cutoff <= 0 || s.cutoff >= DAY) {
+		printf("export window:   none that works daily: set crl_cutoff between a few minutes and a "
+		       "few hours (1h is the default)\n");
+		return EXIT_FAILURE;
+	}
+	printf("export window:   %s to %s%s: the daily routine (madoguchi-daily) exports the "
+	       "acceptances then, and the CA issues the CRL at %s with them\n", opn, iss, off, iss);
+	printf("daily routine:   %s%s\n", run, off);
+	printf("OnCalendar=%s\n", s.oncalendar);
+	if (s.cutoff < 15 * 60)
+		fprintf(stderr, "madoguchi-admin: crl schedule: warning: a cut-off of %lds leaves the CA "
+			"little time to issue the CRL after the export\n", s.cutoff);
+	return EXIT_SUCCESS;
+}
+
 /* ------------------------------------------------------------ log export */
 
 enum export_format { EXP_CSV, EXP_JSONL, EXP_INDEX };
@@ -1048,6 +1566,7 @@ struct export_out {
 	FILE *f;
 	int64_t batch;
 	int64_t n;
+	int64_t skipped;	/* index: rows that cannot be rendered (named on stderr) */
 	int failed;
 	char why[256];
 };
@@ -1100,30 +1619,55 @@ index_time(const struct tm *tm, char out[32])
 		memmove(out, out + 2, 14);
 }
 
-/* One index.txt line: R, expiry, revocation time[,reason], serial, unknown, subject. */
+/* One index.txt line: R, expiry, revocation time[,reason], serial, unknown,
+ * subject. The certificate's notAfter and subject are stored with the
+ * acceptance (schema 4); for rows from before, they are read from the
+ * certificate in the stored request. -1 with o->why (nothing written) if
+ * the row cannot be rendered. */
 static int
 index_line(struct export_out *o, const struct mdg_acceptance_row *r)
 {
-	X509 *cert = evidence_cert(r);
+	X509 *cert = NULL;
+	X509_NAME *name = NULL;
+	const unsigned char *p;
 	char exp[32], rev[32], *subject = NULL;
 	struct tm tm;
 	time_t t;
 	size_t i;
 	int rc = -1;
 
-	if (cert == NULL) {
-		snprintf(o->why, sizeof(o->why), "seq %lld: no certificate with the row's serial in "
-			 "the stored request: run log verify", (long long)r->seq);
-		goto out;
+	if (r->has_cert_not_after && r->cert_subject_der != NULL) {
+		p = r->cert_subject_der;
+		t = (time_t)r->cert_not_after;
+		if (r->cert_subject_len > LONG_MAX ||
+		    (name = d2i_X509_NAME(NULL, &p, (long)r->cert_subject_len)) == NULL ||
+		    p != r->cert_subject_der + r->cert_subject_len) {
+			snprintf(o->why, sizeof(o->why), "the stored certificate subject does not "
+				 "parse");
+			goto out;
+		}
+		if (gmtime_r(&t, &tm) == NULL)
+			goto bad_time;
+	} else {
+		if ((cert = evidence_cert(r)) == NULL) {
+			snprintf(o->why, sizeof(o->why), "accepted before schema version 4 (no stored "
+				 "notAfter), and the stored request holds no readable certificate with "
+				 "the row's serial");
+			goto out;
+		}
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
+			goto bad_time;
+		if ((name = X509_NAME_dup(X509_get_subject_name(cert))) == NULL)
+			goto out;
 	}
-	if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) != 1)
-		goto bad_time;
 	index_time(&tm, exp);
+	if (exp[0] == '\0')
+		goto bad_time;
 	if (mdg_rfc3339_parse(r->accepted_at, &t) == -1 || gmtime_r(&t, &tm) == NULL ||
 	    tm.tm_year + 1900 < 1950 || tm.tm_year + 1900 >= 2050)
 		goto bad_time;
 	index_time(&tm, rev);
-	if ((subject = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0)) == NULL)
+	if ((subject = X509_NAME_oneline(name, NULL, 0)) == NULL)
 		goto out;
 	fprintf(o->f, "R\t%s\t%s", exp, rev);
 	/* RFC 5280 5.3.1: reasonCode unspecified SHOULD be absent */
@@ -1138,10 +1682,12 @@ index_line(struct export_out *o, const struct mdg_acceptance_row *r)
 	rc = 0;
 	goto out;
 bad_time:
-	snprintf(o->why, sizeof(o->why), "seq %lld: a time out of the index format's range",
-		 (long long)r->seq);
+	snprintf(o->why, sizeof(o->why), "a time out of the index format's range");
 out:
+	if (rc != 0 && o->why[0] == '\0')
+		snprintf(o->why, sizeof(o->why), "cannot format the row");
 	OPENSSL_free(subject);
+	X509_NAME_free(name);
 	X509_free(cert);
 	return rc;
 }
@@ -1163,8 +1709,19 @@ export_row(void *arg, const struct mdg_acceptance_row *r)
 	int rc = -1;
 
 	if (o->fmt == EXP_INDEX) {
-		rc = index_line(o, r);
-		goto out;
+		/* a row that cannot be rendered is named and skipped: the rows
+		 * after it still go out and the batch completes */
+		o->why[0] = '\0';
+		if (index_line(o, r) == -1) {
+			fprintf(stderr, "madoguchi-admin: log export: batch %lld: seq %lld (receipt id "
+				"%s) is not in the index: %s\n", (long long)o->batch, (long long)r->seq,
+				r->receipt_id, o->why);
+			o->why[0] = '\0';
+			o->skipped++;
+			return 0;
+		}
+		o->n++;
+		return 0;
 	}
 	snprintf(batch, sizeof(batch), "%lld", (long long)o->batch);
 	snprintf(seq, sizeof(seq), "%lld", (long long)r->seq);
@@ -1373,7 +1930,7 @@ cmd_log_export(struct admin *ad, int argc, char **argv)
 				o.why);
 			goto out;
 		}
-		if (issuer == NULL && o.n != b.count) {
+		if (issuer == NULL && o.n + o.skipped != b.count) {
 			fprintf(stderr, "madoguchi-admin: log export: batch %lld holds %lld rows, %lld "
 				"recorded: run log verify\n", (long long)b.id, (long long)o.n,
 				(long long)b.count);
@@ -1410,10 +1967,20 @@ cmd_log_export(struct admin *ad, int argc, char **argv)
 		fprintf(stderr, "batch %lld was recorded at %s but its export never completed: "
 			"this is it again (same rows, same number)\n", (long long)b.id, b.created_at);
 	fprintf(stderr, "batch %lld: %lld acceptance%s, seq %lld..%lld, head %s%s%s\n",
-		(long long)b.id, (long long)(issuer != NULL ? o.n : b.count),
-		(issuer != NULL ? o.n : b.count) == 1 ? "" : "s", (long long)b.first_seq,
+		(long long)b.id, (long long)(issuer != NULL ? o.n + o.skipped : b.count),
+		(issuer != NULL ? o.n + o.skipped : b.count) == 1 ? "" : "s", (long long)b.first_seq,
 		(long long)b.last_seq, hx, out_path != NULL ? ", written to " : "",
 		out_path != NULL ? out_path : "");
+	if (o.skipped > 0) {
+		/* the batch is complete (the next --new starts a new one), but the
+		 * CA must get the rows named above by other means */
+		fprintf(stderr, "madoguchi-admin: log export: batch %lld: %lld acceptance%s not in the "
+			"index (named above); the batch is completed all the same: hand %s to the CA "
+			"from `log export --batch %lld --format csv` (docs/operations.md)\n",
+			(long long)b.id, (long long)o.skipped, o.skipped == 1 ? "" : "s",
+			o.skipped == 1 ? "it" : "them", (long long)b.id);
+		goto out;
+	}
 	rc = EXIT_SUCCESS;
 out:
 	if (o.f != NULL)
@@ -1428,14 +1995,18 @@ main(int argc, char **argv)
 {
 	struct admin ad;
 	const struct command *cmd = NULL;
+	const char *env;
 	char err[1024];
 	size_t j;
-	int i, n;
+	int i, k, n, from_default = 0;
 
 	memset(&ad, 0, sizeof(ad));
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (is_help(argv[i])) {
 			usage(stdout);
+			return EXIT_SUCCESS;
+		} else if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("madoguchi-admin " MDG_VERSION "\n");
 			return EXIT_SUCCESS;
 		} else if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) {
 			if (++i >= argc) {
@@ -1460,33 +2031,58 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	/* "name sub" first, then a bare "name" (an entry whose sub is NULL) */
-	for (j = 0; j < sizeof(commands) / sizeof(commands[0]) && cmd == NULL; j++)
+	for (j = 0; j < N_COMMANDS && cmd == NULL; j++)
 		if (commands[j].sub != NULL && argc - i >= 2 &&
 		    strcmp(commands[j].name, argv[i]) == 0 && strcmp(commands[j].sub, argv[i + 1]) == 0)
 			cmd = &commands[j];
-	for (j = 0; j < sizeof(commands) / sizeof(commands[0]) && cmd == NULL; j++)
+	for (j = 0; j < N_COMMANDS && cmd == NULL; j++)
 		if (commands[j].sub == NULL && strcmp(commands[j].name, argv[i]) == 0)
 			cmd = &commands[j];
+	if (cmd == NULL && is_group(argv[i]) && (argc - i == 1 || is_help(argv[i + 1]))) {
+		/* "crl" alone says which crl commands there are; "crl --help" too */
+		if (argc - i == 1)
+			fprintf(stderr, "madoguchi-admin: %s: which command?\n", argv[i]);
+		usage_group(argc - i == 1 ? stderr : stdout, argv[i]);
+		return argc - i == 1 ? EXIT_USAGE : EXIT_SUCCESS;
+	}
 	if (cmd == NULL) {
 		fprintf(stderr, "madoguchi-admin: unknown command \"%s%s%s\"\n", argv[i],
 			argc - i >= 2 ? " " : "", argc - i >= 2 ? argv[i + 1] : "");
-		usage(stderr);
+		if (is_group(argv[i]))
+			usage_group(stderr, argv[i]);
+		else
+			usage(stderr);
 		return EXIT_USAGE;
 	}
 	i += cmd->sub != NULL ? 2 : 1;
 	n = argc - i;
+	/* COMMAND --help, anywhere before "--": that command's usage */
+	for (k = i; k < argc && strcmp(argv[k], "--") != 0; k++) {
+		if (!is_help(argv[k]))
+			continue;
+		if (cmd->sub == NULL)
+			usage_group(stdout, cmd->name);
+		else
+			usage_command(stdout, cmd);
+		return EXIT_SUCCESS;
+	}
 	if (n < cmd->min_args || (cmd->max_args >= 0 && n > cmd->max_args)) {
-		fprintf(stderr, "madoguchi-admin: usage: madoguchi-admin --config FILE %s %s %s\n",
-			cmd->name, cmd->sub != NULL ? cmd->sub : "", cmd->args);
+		fprintf(stderr, "madoguchi-admin: usage: madoguchi-admin [--config FILE] %s%s%s %s\n",
+			cmd->name, cmd->sub != NULL ? " " : "", cmd->sub != NULL ? cmd->sub : "",
+			cmd->args);
 		return EXIT_USAGE;
 	}
 	if (ad.config_path == NULL) {
-		fprintf(stderr, "madoguchi-admin: --config FILE is required\n");
-		return EXIT_USAGE;
+		env = getenv("MADOGUCHI_CONFIG");
+		ad.config_path = env != NULL && env[0] != '\0' ? env : DEFAULT_CONFIG;
+		from_default = env != NULL && env[0] != '\0' ? 1 : 2;
 	}
 	mdg_config_defaults(&ad.cfg);
 	if (mdg_config_load(&ad.cfg, ad.config_path, err, sizeof(err)) == -1) {
-		fprintf(stderr, "madoguchi-admin: %s\n", err);
+		fprintf(stderr, "madoguchi-admin: %s%s\n", err,
+			from_default == 1 ? " (named by MADOGUCHI_CONFIG; --config FILE gives another)"
+			: from_default == 2 ? " (the default: give --config FILE or set MADOGUCHI_CONFIG)"
+					    : "");
 		return EXIT_FAILURE;
 	}
 	return cmd->fn(&ad, n, argv + i);

@@ -1,10 +1,10 @@
 #include "credentials.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libp11.h>
 #include <openssl/crypto.h>
@@ -45,15 +45,9 @@ struct mdg_creds {
 	int logged_in;
 };
 
-static void err_set(struct mdg_cred_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void err_set(struct mdg_cred_error *e, const char *fmt, ...)
+static void err_set(struct mdg_cred_error *e, enum mdg_msg_id id, const char *arg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
+	mdg_msg_set(&e->msg, id, 0, arg, NULL);
 }
 
 static const char *ckr_name(unsigned long ckr)
@@ -105,17 +99,15 @@ static enum mdg_cstate state_of_ckr(unsigned long ckr, enum mdg_cstate otherwise
 	}
 }
 
-static void note_ckr(struct mdg_cred_error *e, unsigned long ckr, const char *what)
+static void note_ckr(struct mdg_cred_error *e, unsigned long ckr, enum mdg_p11_op op)
 {
 	const char *n = ckr_name(ckr);
+	char hex[32] = "";
 
 	e->ckr = ckr;
-	if (n != NULL)
-		err_set(e, "%s: %s", what, n);
-	else if (ckr != 0)
-		err_set(e, "%s: CKR 0x%lx", what, ckr);
-	else
-		err_set(e, "%s failed", what);
+	if (n == NULL && ckr != 0)
+		snprintf(hex, sizeof(hex), "CKR 0x%lx", ckr);
+	mdg_msg_set(&e->msg, MDG_MSG_CKR, op, NULL, n != NULL ? n : hex);
 }
 
 /* ---------------------------------------------------------------- PKCS#11 */
@@ -139,28 +131,28 @@ static void token_flags(const PKCS11_TOKEN *t, struct mdg_cred_error *e)
 static enum mdg_cstate p11_open(struct mdg_creds *c, struct mdg_cred_error *e)
 {
 	if ((c->ctx = PKCS11_CTX_new()) == NULL) {
-		err_set(e, "out of memory");
+		err_set(e, MDG_MSG_OOM, NULL);
 		return MDG_CS_CARD_NOT_READY;
 	}
 	if (PKCS11_CTX_load(c->ctx, c->o.module) != 0) {
 		drain_ckr();
-		err_set(e, "cannot load the PKCS#11 module %s", c->o.module);
+		err_set(e, MDG_MSG_MODULE_LOAD, c->o.module);
 		return MDG_CS_CARD_NOT_READY;
 	}
 	c->loaded = 1;
 	if (PKCS11_enumerate_slots(c->ctx, &c->slots, &c->n_slots) != 0) {
-		note_ckr(e, drain_ckr(), "listing the card readers");
+		note_ckr(e, drain_ckr(), MDG_OP_SLOTS);
 		c->slots = NULL;
 		c->n_slots = 0;
 		return MDG_CS_CARD_NOT_READY;
 	}
 	if ((c->slot = find_token(c)) == NULL) {
-		err_set(e, "no token labelled \"%s\" in any slot", c->o.token_label);
+		err_set(e, MDG_MSG_NO_TOKEN, c->o.token_label);
 		return MDG_CS_CARD_NOT_READY;
 	}
 	token_flags(c->slot->token, e);
 	if (c->slot->token->userPinLocked) {
-		err_set(e, "the token says its PIN is locked (CKF_USER_PIN_LOCKED)");
+		err_set(e, MDG_MSG_TOKEN_LOCKED, NULL);
 		return MDG_CS_PIN_LOCKED;
 	}
 	return MDG_CS_OK;
@@ -177,7 +169,7 @@ static enum mdg_cstate p11_login(struct mdg_creds *c, const char *pin, struct md
 		c->logged_in = 1;
 		return MDG_CS_OK;
 	}
-	note_ckr(e, ckr, "login");
+	note_ckr(e, ckr, MDG_OP_LOGIN);
 	enum mdg_cstate st = state_of_ckr(ckr, MDG_CS_UNEXPECTED);
 	/* ask the token again what it says about the tries left */
 	PKCS11_release_all_slots(c->ctx, c->slots, c->n_slots);
@@ -186,8 +178,11 @@ static enum mdg_cstate p11_login(struct mdg_creds *c, const char *pin, struct md
 	c->slot = NULL;
 	if (PKCS11_enumerate_slots(c->ctx, &c->slots, &c->n_slots) == 0) {
 		PKCS11_SLOT *s = find_token(c);
-		if (s == NULL)
+		if (s == NULL) {
+			err_set(e, MDG_MSG_TOKEN_GONE, NULL);
+			e->ckr = 0;
 			return MDG_CS_UNEXPECTED;
+		}
 		c->slot = s;
 		token_flags(s->token, e);
 		if (s->token->userPinLocked)
@@ -209,19 +204,19 @@ static enum mdg_cstate p11_read(struct mdg_creds *c, struct mdg_cred_error *e)
 
 	if (PKCS11_enumerate_keys(c->slot->token, &keys, &nk) != 0) {
 		unsigned long ckr = drain_ckr();
-		note_ckr(e, ckr, "reading the keys");
+		note_ckr(e, ckr, MDG_OP_KEYS);
 		return state_of_ckr(ckr, MDG_CS_IMPORT_ERROR);
 	}
 	for (unsigned i = 0; i < nk; i++)
 		if (keys[i].label != NULL && strcmp(keys[i].label, c->o.key_label) == 0 && keys[i].isPrivate)
 			key = &keys[i];
 	if (key == NULL) {
-		err_set(e, "no private key labelled \"%s\" on the token", c->o.key_label);
+		err_set(e, MDG_MSG_NO_KEY, c->o.key_label);
 		return MDG_CS_IMPORT_ERROR;
 	}
 	if (PKCS11_enumerate_certs(c->slot->token, &certs, &nc) != 0) {
 		unsigned long ckr = drain_ckr();
-		note_ckr(e, ckr, "reading the certificates");
+		note_ckr(e, ckr, MDG_OP_CERTS);
 		return state_of_ckr(ckr, MDG_CS_IMPORT_ERROR);
 	}
 	/* the key's certificate: same CKA_ID, else the same label */
@@ -232,16 +227,16 @@ static enum mdg_cstate p11_read(struct mdg_creds *c, struct mdg_cred_error *e)
 		if (certs[i].label != NULL && strcmp(certs[i].label, c->o.key_label) == 0)
 			cert = &certs[i];
 	if (cert == NULL || cert->x509 == NULL) {
-		err_set(e, "no readable certificate for the key \"%s\" on the token", c->o.key_label);
+		err_set(e, MDG_MSG_NO_CERT, c->o.key_label);
 		return MDG_CS_IMPORT_ERROR;
 	}
 	if ((c->cert = X509_dup(cert->x509)) == NULL) {
-		err_set(e, "out of memory");
+		err_set(e, MDG_MSG_OOM, NULL);
 		return MDG_CS_IMPORT_ERROR;
 	}
 	if ((c->key = PKCS11_get_private_key(key)) == NULL) {
 		unsigned long ckr = drain_ckr();
-		note_ckr(e, ckr, "opening the private key");
+		note_ckr(e, ckr, MDG_OP_KEY);
 		return state_of_ckr(ckr, MDG_CS_IMPORT_ERROR);
 	}
 	return MDG_CS_OK;
@@ -249,12 +244,26 @@ static enum mdg_cstate p11_read(struct mdg_creds *c, struct mdg_cred_error *e)
 
 /* ---------------------------------------------------------------- files */
 
+/* A file that is not there is told as such ("No such file", with its
+ * path): a file is not a card. */
+static int file_missing(const char *path, struct mdg_cred_error *e)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return 0;
+	mdg_msg_set(&e->msg, errno == ENOENT ? MDG_MSG_FILE_MISSING : MDG_MSG_FILE_UNREADABLE, errno, path, NULL);
+	return 1;
+}
+
 static enum mdg_cstate read_whole(const char *path, unsigned char **buf, size_t *len, struct mdg_cred_error *e)
 {
 	char err[256];
 
+	if (file_missing(path, e))
+		return MDG_CS_IMPORT_ERROR;
 	if (mdg_read_file(path, CRED_FILE_MAX, 0, buf, len, err, sizeof(err)) != 0) {
-		err_set(e, "%s", err);
+		mdg_msg_set(&e->msg, MDG_MSG_FILE_UNREADABLE, 0, path, err);
 		return MDG_CS_IMPORT_ERROR;
 	}
 	return MDG_CS_OK;
@@ -294,22 +303,22 @@ static enum mdg_cstate pkcs12_read(struct mdg_creds *c, struct mdg_cred_error *e
 	enum mdg_cstate st = MDG_CS_IMPORT_ERROR;
 
 	if (p12 == NULL) {
-		err_set(e, "%s is not a PKCS#12 file", c->o.pkcs12_file);
+		err_set(e, MDG_MSG_NOT_PKCS12, c->o.pkcs12_file);
 		goto out;
 	}
 	if (PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, pass, -1) &&
 	    !(c->pin == NULL && PKCS12_verify_mac(p12, NULL, 0))) {
-		err_set(e, "the password of %s is not correct", c->o.pkcs12_file);
+		err_set(e, MDG_MSG_FILE_PASSWORD, c->o.pkcs12_file);
 		st = MDG_CS_PIN_INCORRECT;
 		goto out;
 	}
 	if (!PKCS12_parse(p12, pass, &c->key, &c->cert, &ca) &&
 	    !(c->pin == NULL && PKCS12_parse(p12, NULL, &c->key, &c->cert, &ca))) {
-		err_set(e, "cannot read %s", c->o.pkcs12_file);
+		err_set(e, MDG_MSG_FILE_BAD, c->o.pkcs12_file);
 		goto out;
 	}
 	if (c->cert == NULL || c->key == NULL) {
-		err_set(e, "%s holds no %s", c->o.pkcs12_file, c->cert == NULL ? "certificate" : "private key");
+		err_set(e, c->cert == NULL ? MDG_MSG_P12_NO_CERT : MDG_MSG_P12_NO_KEY, c->o.pkcs12_file);
 		goto out;
 	}
 	st = MDG_CS_OK;
@@ -325,28 +334,33 @@ static enum mdg_cstate pem_read(struct mdg_creds *c, struct mdg_cred_error *e)
 	BIO *b = NULL;
 	enum mdg_cstate st = MDG_CS_IMPORT_ERROR;
 
+	if (file_missing(c->o.cert_file, e))
+		goto out;
 	if ((b = BIO_new_file(c->o.cert_file, "r")) == NULL ||
 	    (c->cert = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
-		err_set(e, "cannot read a PEM certificate from %s", c->o.cert_file);
+		err_set(e, MDG_MSG_PEM_NO_CERT, c->o.cert_file);
 		goto out;
 	}
 	BIO_free(b);
+	b = NULL;
+	if (file_missing(c->o.key_file, e))
+		goto out;
 	if ((b = BIO_new_file(c->o.key_file, "r")) == NULL) {
-		err_set(e, "cannot open the key file %s", c->o.key_file);
+		err_set(e, MDG_MSG_PEM_NO_KEY, c->o.key_file);
 		goto out;
 	}
 	if ((c->key = PEM_read_bio_PrivateKey(b, NULL, pem_pass, c->pin)) == NULL) {
 		/* an encrypted key that does not open with the password given */
 		if (c->pin != NULL) {
-			err_set(e, "the password of %s is not correct", c->o.key_file);
+			err_set(e, MDG_MSG_FILE_PASSWORD, c->o.key_file);
 			st = MDG_CS_PIN_INCORRECT;
 		} else {
-			err_set(e, "cannot read a PEM private key from %s", c->o.key_file);
+			err_set(e, MDG_MSG_PEM_NO_KEY, c->o.key_file);
 		}
 		goto out;
 	}
 	if (!X509_check_private_key(c->cert, c->key)) {
-		err_set(e, "the key in %s is not the certificate's key", c->o.key_file);
+		err_set(e, MDG_MSG_KEY_MISMATCH, c->o.key_file);
 		goto out;
 	}
 	st = MDG_CS_OK;
@@ -362,11 +376,10 @@ enum mdg_cstate mdg_creds_open(const struct mdg_cred_opts *o, struct mdg_creds *
 {
 	struct mdg_creds *c = calloc(1, sizeof(*c));
 
-	memset(e, 0, sizeof(*e));
-	e->tries_left = -1;
+	mdg_cred_error_clear(e);
 	*out = c;
 	if (c == NULL) {
-		err_set(e, "out of memory");
+		err_set(e, MDG_MSG_OOM, NULL);
 		return MDG_CS_USAGE;
 	}
 	c->o = *o;
@@ -376,6 +389,8 @@ enum mdg_cstate mdg_creds_open(const struct mdg_cred_opts *o, struct mdg_creds *
 	case MDG_CRED_PKCS12:
 		return read_whole(o->pkcs12_file, &c->file, &c->file_len, e);
 	case MDG_CRED_PEM:
+		if (file_missing(o->cert_file, e))
+			return MDG_CS_IMPORT_ERROR;
 		return read_whole(o->key_file, &c->file, &c->file_len, e);
 	}
 	return MDG_CS_USAGE;
@@ -401,7 +416,7 @@ enum mdg_cstate mdg_creds_login(struct mdg_creds *c, const char *pin, struct mdg
 	if (c->pin != NULL)
 		OPENSSL_clear_free(c->pin, strlen(c->pin));
 	if ((c->pin = strdup(pin)) == NULL) {
-		err_set(e, "out of memory");
+		err_set(e, MDG_MSG_OOM, NULL);
 		return MDG_CS_USAGE;
 	}
 	if (c->o.kind == MDG_CRED_PKCS12 && pkcs12_needs_password(c->file, c->file_len)) {
@@ -411,7 +426,7 @@ enum mdg_cstate mdg_creds_login(struct mdg_creds *c, const char *pin, struct mdg
 		PKCS12_free(p12);
 		ERR_clear_error();
 		if (!ok) {
-			err_set(e, "the password of %s is not correct", c->o.pkcs12_file);
+			err_set(e, MDG_MSG_FILE_PASSWORD, c->o.pkcs12_file);
 			OPENSSL_clear_free(c->pin, strlen(c->pin));
 			c->pin = NULL;
 			return MDG_CS_PIN_INCORRECT;
@@ -448,11 +463,17 @@ enum mdg_cstate mdg_creds_classify_failure(struct mdg_creds *c, struct mdg_cred_
 	unsigned long ckr = drain_ckr();
 
 	if (c->o.kind != MDG_CRED_PKCS11) {
-		err_set(e, "the signature could not be made");
+		err_set(e, MDG_MSG_SIGN_FAILED, NULL);
 		return MDG_CS_IMPORT_ERROR;
 	}
-	note_ckr(e, ckr, "signing on the token");
+	note_ckr(e, ckr, MDG_OP_SIGN);
 	return state_of_ckr(ckr, MDG_CS_UNEXPECTED);
+}
+
+void mdg_cred_error_clear(struct mdg_cred_error *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->tries_left = -1;
 }
 
 void mdg_creds_free(struct mdg_creds *c)

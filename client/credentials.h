@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "message.h"
 #include "pin.h"
 #include "status.h"
 
@@ -28,7 +29,7 @@ struct mdg_cred_opts {
  * PKCS#11 return value if any (0 if none), what the token says about the
  * tries left: -1 unknown, 1 final try; count_low if the token says "low". */
 struct mdg_cred_error {
-	char msg[256];
+	struct mdg_msg msg;
 	unsigned long ckr;
 	int tries_left;
 	int count_low;
@@ -62,5 +63,9 @@ EVP_PKEY *mdg_creds_key(const struct mdg_creds *c);
 enum mdg_cstate mdg_creds_classify_failure(struct mdg_creds *c, struct mdg_cred_error *e);
 
 void mdg_creds_free(struct mdg_creds *c);
+
+/* Resets e to "nothing to say" (after a successful login, so an earlier
+ * wrong PIN does not show up on a later screen). */
+void mdg_cred_error_clear(struct mdg_cred_error *e);
 
 #endif

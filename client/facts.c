@@ -68,7 +68,7 @@ static void addressee(X509 *cert, struct mdg_client_form *f)
 	for (size_t i = 0; i < sizeof(prefectures) / sizeof(prefectures[0]); i++) {
 		size_t n = strlen(prefectures[i].romaji);
 		if (strncasecmp(ou, prefectures[i].romaji, n) == 0 && (ou[n] == '\0' || ou[n] == '-')) {
-			snprintf(f->addressee_ja, sizeof(f->addressee_ja), "%s知事殿", prefectures[i].kanji);
+			snprintf(f->addressee_ja, sizeof(f->addressee_ja), "%s知事 殿", prefectures[i].kanji);
 			snprintf(f->addressee_en, sizeof(f->addressee_en), "To the Governor of %s", ou);
 			return;
 		}

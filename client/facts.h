@@ -15,7 +15,7 @@
 struct mdg_client_form {
 	struct mdg_facts facts;
 	char birth_wareki[64];		/* 昭和33年08月10日, or the ISO date if out of range */
-	char addressee_ja[256];		/* 東京都知事殿, 地方公共団体情報システム機構殿 */
+	char addressee_ja[256];		/* one style: 東京都知事 殿, 地方公共団体情報システム機構 殿 */
 	char addressee_en[256];
 	char not_after[32];		/* RFC 3339 in +09:00 */
 	time_t not_after_t;

@@ -1,6 +1,8 @@
 /* madoguchi-client: the holder's side of the online window. Walks the
  * manual's steps (2.1 / 3.1): nonce, read the card, confirm the form, sign,
  * confirm sending, submit, show the result notice. Exit statuses: status.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 
 struct args {
 	enum mdg_procedure proc;
-	const char *url, *cacert, *reason;
+	const char *url, *cacert, *reason, *notice_out;
 	struct mdg_cred_opts cred;
 	struct mdg_pin_source pin;
 	enum mdg_lang lang;
@@ -37,7 +39,7 @@ static void usage(FILE *f)
 	      "         (--pkcs11-module PATH [--token-label L] [--key-label L]\n"
 	      "          | --pkcs12 FILE | --cert FILE --key FILE)\n"
 	      "         [--reason R] [--cacert FILE] [--lang ja|en] [--yes] [--json]\n"
-	      "         [--pin-file FILE] [--timeout SECONDS]\n"
+	      "         [--pin-file FILE] [--timeout SECONDS] [--notice-out FILE]\n"
 	      "  check   自己の電子証明書の有効性確認 (validity check)\n"
 	      "  revoke  自己の電子証明書の失効申請 (revocation)\n"
 	      "The PIN comes from --pin-file, else $MADOGUCHI_PIN, else the terminal (no echo).\n"
@@ -49,7 +51,7 @@ static void usage(FILE *f)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { O_URL = 256, O_CACERT, O_CERT, O_KEY, O_P12, O_MODULE, O_TOKEN, O_KEYLABEL, O_REASON, O_LANG,
-	       O_PINFILE, O_TIMEOUT };
+	       O_PINFILE, O_TIMEOUT, O_NOTICE_OUT };
 	static const struct option opts[] = {
 		{"url", required_argument, NULL, O_URL},
 		{"cacert", required_argument, NULL, O_CACERT},
@@ -63,6 +65,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"lang", required_argument, NULL, O_LANG},
 		{"pin-file", required_argument, NULL, O_PINFILE},
 		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{"notice-out", required_argument, NULL, O_NOTICE_OUT},
 		{"yes", no_argument, NULL, 'y'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
@@ -87,6 +90,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case O_KEYLABEL: a->cred.key_label = optarg; break;
 		case O_REASON: a->reason = optarg; break;
 		case O_PINFILE: a->pin.file = optarg; break;
+		case O_NOTICE_OUT: a->notice_out = optarg; break;
 		case O_LANG:
 			if (strcmp(optarg, "ja") == 0)
 				a->lang = MDG_LANG_JA;
@@ -180,130 +184,334 @@ static const char *source_text(const struct args *a, char *buf, size_t len)
 	return buf;
 }
 
-/* The ログイン dialog: asks for the PIN until it is right, the holder gives
- * up, or the token says locked. */
-static enum mdg_cstate login(const struct mdg_ui *ui, const struct args *a, struct mdg_creds *c,
-			     struct mdg_cred_error *e)
+/* One run of the procedure: what it holds, owned here and released by
+ * session_free. */
+struct session {
+	const struct args *a;
+	struct mdg_ui *ui;
+	struct mdg_submit_opts so;
+	struct mdg_cred_error e;	/* what the card or the file said */
+	struct mdg_msg err;		/* what the window, the URL or the PIN source said */
+	struct mdg_creds *c;
+	struct mdg_client_form form;
+	struct mdg_http_answer ans;
+	int have_answer;		/* ans is the window's contract answer to show */
+	const char *reason;
+	int reason_asked;		/* reason came from the prompt (asked again after "back") */
+	unsigned char *der;
+	size_t der_len;
+	char nonce[MDG_FORM_NONCE_MAX];
+	int shown;			/* the state's screen is already on the terminal */
+};
+
+/* Back to the import step: the card is read again (the manual's
+ * 取込み画面に戻る); the answer and the signature go. */
+static void session_release(struct session *s)
 {
-	char pin[MDG_PIN_MAX], err[256];
+	OPENSSL_free(s->der);
+	s->der = NULL;
+	s->der_len = 0;
+	mdg_client_form_clear(&s->form);
+	mdg_creds_free(s->c);
+	s->c = NULL;
+	mdg_http_answer_free(&s->ans);
+	s->have_answer = 0;
+	mdg_cred_error_clear(&s->e);
+	memset(&s->err, 0, sizeof(s->err));
+	if (s->reason_asked) {
+		s->reason = NULL;
+		s->reason_asked = 0;
+	}
+}
+
+/* The ログイン dialog: asks for the PIN until it is right, the holder gives
+ * up, or the token says locked. A PIN the card cannot have (not 6-16
+ * letters and digits) is refused here and never reaches the card. */
+static enum mdg_cstate login(struct session *s)
+{
+	const struct args *a = s->a;
+	const struct mdg_ui *ui = s->ui;
+	char pin[MDG_PIN_MAX];
 	int interactive;
 	enum mdg_cstate st;
 
 	for (;;) {
-		mdg_screen_login(ui, a->cred.kind == MDG_CRED_PKCS11 ? a->cred.token_label : NULL);
+		mdg_screen_login(ui, a->cred.kind == MDG_CRED_PKCS11 ? a->cred.token_label
+				 : a->cred.kind == MDG_CRED_PKCS12 ? a->cred.pkcs12_file
+								   : a->cred.key_file);
 		fflush(ui->out);
-		if (mdg_pin_get(&a->pin, mdg_screen_pin_prompt(ui), pin, &interactive, err, sizeof(err)) != 0) {
+		if (mdg_pin_get(&a->pin, mdg_screen_pin_prompt(ui), pin, &interactive, &s->err) != 0) {
 			OPENSSL_cleanse(pin, sizeof(pin));
-			snprintf(e->msg, sizeof(e->msg), "%s", err);
-			e->ckr = 0;
 			return MDG_CS_USAGE;
 		}
-		st = mdg_creds_login(c, pin, e);
+		if (a->cred.kind == MDG_CRED_PKCS11 && !mdg_pin_form_ok(pin, &s->e.msg)) {
+			s->e.ckr = 0;
+			st = MDG_CS_PIN_FORM;
+		} else {
+			st = mdg_creds_login(s->c, pin, &s->e);
+		}
 		OPENSSL_cleanse(pin, sizeof(pin));
-		if (st != MDG_CS_PIN_INCORRECT || !interactive)
+		if (st == MDG_CS_OK) {
+			/* an earlier wrong try says nothing about what follows */
+			mdg_cred_error_clear(&s->e);
 			return st;
-		mdg_screen_state(ui, st, e, NULL, NULL);
-		if (!mdg_screen_confirm(ui, MDG_Q_RETRY_PIN))
+		}
+		if ((st != MDG_CS_PIN_INCORRECT && st != MDG_CS_PIN_FORM) || !interactive)
 			return st;
+		mdg_screen_state(ui, st, &s->e, NULL, NULL);
+		if (mdg_screen_confirm(ui, MDG_Q_RETRY_PIN) != MDG_ANS_YES) {
+			s->shown = 1;
+			return st;
+		}
 	}
 }
 
-static int run(const struct args *a, const struct mdg_ui *ui)
+/* GET /v1/nonce: MDG_CS_OK with s->nonce, or MDG_CS_OK with have_answer
+ * (the window or its proxy answered with a result: busy, serviceError, ...),
+ * or the state. */
+static enum mdg_cstate get_nonce(struct session *s)
 {
-	struct mdg_submit_opts so = {.base_url = a->url, .cacert = a->cacert, .timeout = a->timeout, .lang = a->lang};
-	struct mdg_cred_error e = {.tries_left = -1};
-	struct mdg_creds *c = NULL;
-	struct mdg_client_form form;
-	struct mdg_http_answer ans = {0};
+	enum mdg_result r;
+	enum mdg_cstate st;
+
+	mdg_http_answer_free(&s->ans);
+	if ((st = mdg_fetch_nonce(&s->so, s->nonce, sizeof(s->nonce), &s->ans, &s->err)) != MDG_CS_OK)
+		return st;
+	if (s->nonce[0] != '\0') {
+		mdg_http_answer_free(&s->ans);
+		return MDG_CS_OK;
+	}
+	if (mdg_answer_result(&s->ans, &r)) {
+		s->have_answer = 1;
+		return MDG_CS_OK;
+	}
+	return MDG_CS_BAD_ANSWER;
+}
+
+/* The form with the current nonce, signed into s->der. */
+static enum mdg_cstate build_and_sign(struct session *s)
+{
+	OPENSSL_free(s->der);
+	s->der = NULL;
+	if (mdg_client_form_build(&s->form, s->a->proc, s->nonce, s->reason) != 0) {
+		mdg_msg_set(&s->e.msg, MDG_MSG_OOM, 0, NULL, NULL);
+		return MDG_CS_IMPORT_ERROR;
+	}
+	if (mdg_sign_form(mdg_creds_cert(s->c), mdg_creds_key(s->c), s->form.json, s->form.json_len, &s->der,
+			  &s->der_len) != 0)
+		return mdg_creds_classify_failure(s->c, &s->e);
+	return MDG_CS_OK;
+}
+
+static enum mdg_cstate ask(const struct session *s, enum mdg_question q, int *back)
+{
+	if (s->a->yes)
+		return MDG_CS_OK;
+	switch (mdg_screen_confirm(s->ui, q)) {
+	case MDG_ANS_YES:
+		return MDG_CS_OK;
+	case MDG_ANS_BACK:
+		*back = 1;
+		return MDG_CS_OK;
+	case MDG_ANS_NO:
+		break;
+	}
+	return MDG_CS_CANCELLED;
+}
+
+/* From the import step (取込み) to the signature and the send question:
+ * MDG_CS_OK with s->der ready to send, or with have_answer (the window
+ * answered the nonce request with a result), or with *back set (the
+ * holder chose 取込み画面に戻る), or the state. */
+static enum mdg_cstate read_and_sign(struct session *s, int *back)
+{
+	const struct args *a = s->a;
+	const struct mdg_ui *ui = s->ui;
+	const char *why = NULL;
+	enum mdg_cstate st;
+	char src[512];
+
+	*back = 0;
+	mdg_screen_import(ui, source_text(a, src, sizeof(src)));
+	if ((st = ask(s, MDG_Q_CONTINUE, back)) != MDG_CS_OK)
+		return st;
+	/* the nonce first: a window that cannot be reached costs no PIN try */
+	if ((st = get_nonce(s)) != MDG_CS_OK || s->have_answer)
+		return st;
+	if ((st = mdg_creds_open(&a->cred, &s->c, &s->e)) != MDG_CS_OK)
+		return st;
+	/* ログイン, where the token requires it before the certificate is read */
+	if (mdg_creds_needs_pin(s->c) && (st = login(s)) != MDG_CS_OK)
+		return st;
+	if ((st = mdg_creds_read(s->c, &s->e)) != MDG_CS_OK)
+		return st;
+	if (mdg_client_form_from_cert(mdg_creds_cert(s->c), &s->form, &why) != 0) {
+		mdg_msg_set(&s->e.msg, MDG_MSG_NO_FACTS, 0, NULL, why);
+		return MDG_CS_IMPORT_ERROR;
+	}
+	if (mdg_client_cert_expired(&s->form, time(NULL)))
+		return MDG_CS_CERT_EXPIRED;
+	if (a->proc == MDG_PROC_REVOCATION && s->reason == NULL) {
+		if (a->yes) {
+			s->reason = "unspecified";
+		} else {
+			if ((s->reason = mdg_screen_reason(ui)) == NULL)
+				return MDG_CS_CANCELLED;
+			s->reason_asked = 1;
+		}
+	}
+	if (mdg_client_form_build(&s->form, a->proc, s->nonce, s->reason) != 0) {
+		mdg_msg_set(&s->e.msg, MDG_MSG_OOM, 0, NULL, NULL);
+		return MDG_CS_IMPORT_ERROR;
+	}
+	/* 取込み情報の確認, then 署名確認 */
+	mdg_screen_form(ui, &s->form, s->reason);
+	if ((st = ask(s, MDG_Q_SIGN, back)) != MDG_CS_OK || *back)
+		return st;
+	mdg_screen_sign_confirm(ui);
+	if ((st = ask(s, MDG_Q_AGREE, back)) != MDG_CS_OK || *back)
+		return st;
+	if ((st = build_and_sign(s)) != MDG_CS_OK)
+		return st;
+	/* 送信確認 */
+	mdg_screen_send_confirm(ui);
+	return ask(s, MDG_Q_SEND, back);
+}
+
+/* POST the signed request; MDG_CS_OK with the answer in s->ans. */
+static enum mdg_cstate send_request(struct session *s)
+{
+	mdg_http_answer_free(&s->ans);
+	mdg_screen_sending(s->ui);
+	s->ui->sent = 1;
+	return mdg_post_request(&s->so, s->a->proc, s->der, s->der_len, &s->ans, &s->err);
+}
+
+/* badNonce: the form took too long between its nonce and its arrival. The
+ * client starts again by itself, once: a fresh nonce, the form signed again
+ * (a token keeps its session, so the PIN is asked again only if the token
+ * wants it), sent again. */
+static enum mdg_cstate start_again(struct session *s)
+{
+	enum mdg_cstate st;
+
+	mdg_screen_restart(s->ui, &s->ans);
+	s->ui->sent = 0;
+	if ((st = get_nonce(s)) != MDG_CS_OK || s->have_answer)
+		return st;
+	if (mdg_creds_needs_pin(s->c) && (st = login(s)) != MDG_CS_OK)
+		return st;
+	if ((st = build_and_sign(s)) != MDG_CS_OK)
+		return st;
+	return send_request(s);
+}
+
+/* --notice-out: the notice as shown, mode 0600 (it names the holder). */
+static int save_notice(const char *path, const char *text, struct mdg_msg *err)
+{
+	size_t len = strlen(text), off = 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, errno, path, NULL);
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, n < 0 ? errno : EIO, path, NULL);
+			close(fd);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) != 0) {
+		mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, errno, path, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the state's 詳細 line comes from: the window / URL / PIN source,
+ * or the card / file. */
+static const struct mdg_msg *state_detail(const struct session *s, enum mdg_cstate st)
+{
+	switch (st) {
+	case MDG_CS_USAGE:
+	case MDG_CS_NETWORK:
+	case MDG_CS_TLS:
+	case MDG_CS_BAD_ANSWER:
+		return &s->err;
+	default:
+		return NULL;
+	}
+}
+
+static int run(const struct args *a, struct mdg_ui *ui)
+{
+	struct session s = {
+		.a = a,
+		.ui = ui,
+		.so = {.base_url = a->url, .cacert = a->cacert, .timeout = a->timeout, .lang = a->lang},
+		.reason = a->reason,
+	};
 	enum mdg_cstate st = MDG_CS_OK;
 	enum mdg_result r = MDG_SERVICE_ERROR;
-	unsigned char *der = NULL;
-	size_t der_len = 0;
-	char nonce[MDG_FORM_NONCE_MAX], err[512] = "", src[512];
-	const char *why = NULL;
-	int status;
+	char *notice = NULL;
+	int status, back;
 
-	memset(&form, 0, sizeof(form));
-	if (mdg_submit_check_url(a->url, err, sizeof(err)) != 0) {
+	mdg_cred_error_clear(&s.e);
+	if (mdg_submit_check_url(a->url, &s.err) != 0) {
 		st = MDG_CS_USAGE;
 		goto out;
 	}
 	mdg_screen_header(ui);
-	/* 取込み: the card goes in */
-	mdg_screen_import(ui, source_text(a, src, sizeof(src)));
-	if (!a->yes && !mdg_screen_confirm(ui, MDG_Q_CONTINUE)) {
-		st = MDG_CS_CANCELLED;
-		goto out;
+	for (;;) {
+		st = read_and_sign(&s, &back);
+		if (st != MDG_CS_OK || !back)
+			break;
+		session_release(&s);
 	}
-	if (mdg_fetch_nonce(&so, nonce, sizeof(nonce), err, sizeof(err)) != 0) {
-		st = MDG_CS_NETWORK;
+	if (st != MDG_CS_OK)
 		goto out;
+	if (!s.have_answer) {
+		if ((st = send_request(&s)) != MDG_CS_OK)
+			goto out;
+		if (mdg_answer_result(&s.ans, &r) && r == MDG_BAD_NONCE && (st = start_again(&s)) != MDG_CS_OK)
+			goto out;
 	}
-	if ((st = mdg_creds_open(&a->cred, &c, &e)) != MDG_CS_OK)
-		goto out;
-	/* ログイン, where the token requires it before the certificate is read */
-	if (mdg_creds_needs_pin(c) && (st = login(ui, a, c, &e)) != MDG_CS_OK)
-		goto out;
-	if ((st = mdg_creds_read(c, &e)) != MDG_CS_OK)
-		goto out;
-	if (mdg_client_form_from_cert(mdg_creds_cert(c), &form, &why) != 0) {
-		snprintf(err, sizeof(err), "%s", why);
-		st = MDG_CS_IMPORT_ERROR;
-		goto out;
-	}
-	if (mdg_client_cert_expired(&form, time(NULL))) {
-		st = MDG_CS_CERT_EXPIRED;
-		goto out;
-	}
-	if (mdg_client_form_build(&form, a->proc, nonce, a->reason) != 0) {
-		snprintf(err, sizeof(err), "out of memory");
-		st = MDG_CS_IMPORT_ERROR;
-		goto out;
-	}
-	/* 取込み情報の確認, then 署名確認 */
-	mdg_screen_form(ui, &form);
-	if (!a->yes && !mdg_screen_confirm(ui, MDG_Q_SIGN)) {
-		st = MDG_CS_CANCELLED;
-		goto out;
-	}
-	mdg_screen_sign_confirm(ui);
-	if (!a->yes && !mdg_screen_confirm(ui, MDG_Q_AGREE)) {
-		st = MDG_CS_CANCELLED;
-		goto out;
-	}
-	if (mdg_sign_form(mdg_creds_cert(c), mdg_creds_key(c), form.json, form.json_len, &der, &der_len) != 0) {
-		st = mdg_creds_classify_failure(c, &e);
-		goto out;
-	}
-	/* 送信確認 */
-	mdg_screen_send_confirm(ui);
-	if (!a->yes && !mdg_screen_confirm(ui, MDG_Q_SEND)) {
-		st = MDG_CS_CANCELLED;
-		goto out;
-	}
-	mdg_screen_sending(ui);
-	if (mdg_post_request(&so, a->proc, der, der_len, &ans, err, sizeof(err)) != 0) {
-		st = MDG_CS_NETWORK;
-		goto out;
-	}
-	if (a->json) {
-		fwrite(ans.body, 1, ans.len, stdout);
+	/* --json: the window's answer byte for byte when it is the contract's;
+	 * anything else is told as a client-side state below */
+	if (a->json && mdg_answer_result(&s.ans, &r)) {
+		fwrite(s.ans.body, 1, s.ans.len, stdout);
 		fflush(stdout);
 	}
-	if (mdg_screen_notice(ui, &ans, &r) != 0) {
-		snprintf(err, sizeof(err), "HTTP %ld", ans.status);
+	if (mdg_screen_notice(ui, &s.ans, &s.form, &r, &notice) != 0) {
+		mdg_msg_set(&s.err, MDG_MSG_ANSWER, s.ans.status, "", NULL);
 		st = MDG_CS_BAD_ANSWER;
 		goto out;
 	}
+	if (a->notice_out != NULL && save_notice(a->notice_out, notice, &s.err) != 0)
+		mdg_screen_warning(ui, &s.err);
 out:
-	if (st != MDG_CS_OK)
-		mdg_screen_state(ui, st, &e, &form, err[0] ? err : NULL);
+	if (st != MDG_CS_OK) {
+		const struct mdg_cred_error *e = st == MDG_CS_CANCELLED || st == MDG_CS_CERT_EXPIRED ? NULL : &s.e;
+		if (!s.shown)
+			mdg_screen_state(ui, st, e, &s.form, state_detail(&s, st));
+		if (a->json) {
+			char *j = mdg_state_json(ui, st, e, &s.form, state_detail(&s, st));
+			if (j != NULL)
+				printf("%s\n", j);
+			free(j);
+			fflush(stdout);
+		}
+	}
 	status = st != MDG_CS_OK ? mdg_exit_for_state(st) : mdg_exit_for_result(r);
 	fflush(ui->out);
-	mdg_http_answer_free(&ans);
-	OPENSSL_free(der);
-	mdg_client_form_clear(&form);
-	mdg_creds_free(c);
+	free(notice);
+	session_release(&s);
 	return status;
 }
 
@@ -319,6 +527,7 @@ int main(int argc, char **argv)
 		.in = stdin,
 		.lang = a.lang,
 		.proc = a.proc,
+		.card = a.cred.kind == MDG_CRED_PKCS11,
 	};
 	mdg_submit_global_init();
 	status = run(&a, &ui);

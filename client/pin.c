@@ -18,23 +18,23 @@ static void chomp(char *s)
 		s[--n] = '\0';
 }
 
-static int from_file(const char *path, char buf[MDG_PIN_MAX], char *err, size_t errlen)
+static int from_file(const char *path, char buf[MDG_PIN_MAX], struct mdg_msg *err)
 {
 	char line[MDG_PIN_MAX + 2];
 	FILE *f = fopen(path, "r");
 	int rc = -1;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "--pin-file %s: %s", path, strerror(errno));
+		mdg_msg_set(err, errno == ENOENT ? MDG_MSG_FILE_MISSING : MDG_MSG_FILE_UNREADABLE, errno, path, NULL);
 		return -1;
 	}
 	if (fgets(line, sizeof(line), f) == NULL) {
-		snprintf(err, errlen, "--pin-file %s: empty", path);
+		mdg_msg_set(err, MDG_MSG_PIN_FILE_EMPTY, 0, path, NULL);
 		goto out;
 	}
 	chomp(line);
 	if (strlen(line) >= MDG_PIN_MAX) {
-		snprintf(err, errlen, "--pin-file %s: the PIN is too long", path);
+		mdg_msg_set(err, MDG_MSG_PIN_TOO_LONG, 0, path, NULL);
 		goto out;
 	}
 	memcpy(buf, line, strlen(line) + 1);
@@ -45,7 +45,7 @@ out:
 	return rc;
 }
 
-static int from_tty(const char *prompt, char buf[MDG_PIN_MAX], char *err, size_t errlen)
+static int from_tty(const char *prompt, char buf[MDG_PIN_MAX], struct mdg_msg *err)
 {
 	char line[MDG_PIN_MAX + 2];
 	struct termios old, noecho;
@@ -54,12 +54,12 @@ static int from_tty(const char *prompt, char buf[MDG_PIN_MAX], char *err, size_t
 	FILE *tty = NULL;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "no terminal to ask for the PIN: use --pin-file or %s", MDG_PIN_ENV);
+		mdg_msg_set(err, MDG_MSG_NO_TTY, 0, MDG_PIN_ENV, NULL);
 		return -1;
 	}
 	if ((tty = fdopen(fd, "r+")) == NULL) {
 		close(fd);
-		snprintf(err, errlen, "cannot open the terminal");
+		mdg_msg_set(err, MDG_MSG_NO_TTY, 0, MDG_PIN_ENV, NULL);
 		return -1;
 	}
 	if (tcgetattr(fd, &old) == 0) {
@@ -72,12 +72,12 @@ static int from_tty(const char *prompt, char buf[MDG_PIN_MAX], char *err, size_t
 	fputs(prompt, tty);
 	fflush(tty);
 	if (fgets(line, sizeof(line), tty) == NULL) {
-		snprintf(err, errlen, "no PIN entered");
+		mdg_msg_set(err, MDG_MSG_NO_PIN, 0, NULL, NULL);
 		goto out;
 	}
 	chomp(line);
 	if (strlen(line) >= MDG_PIN_MAX) {
-		snprintf(err, errlen, "the PIN is too long");
+		mdg_msg_set(err, MDG_MSG_PIN_TOO_LONG, 0, "/dev/tty", NULL);
 		goto out;
 	}
 	memcpy(buf, line, strlen(line) + 1);
@@ -91,22 +91,38 @@ out:
 }
 
 int mdg_pin_get(const struct mdg_pin_source *src, const char *prompt, char buf[MDG_PIN_MAX], int *interactive,
-		char *err, size_t errlen)
+		struct mdg_msg *err)
 {
 	const char *env = getenv(MDG_PIN_ENV);
 
 	*interactive = 0;
 	buf[0] = '\0';
 	if (src->file != NULL)
-		return from_file(src->file, buf, err, errlen);
+		return from_file(src->file, buf, err);
 	if (env != NULL) {
 		if (strlen(env) >= MDG_PIN_MAX) {
-			snprintf(err, errlen, "%s: the PIN is too long", MDG_PIN_ENV);
+			mdg_msg_set(err, MDG_MSG_PIN_TOO_LONG, 0, MDG_PIN_ENV, NULL);
 			return -1;
 		}
 		memcpy(buf, env, strlen(env) + 1);
 		return 0;
 	}
 	*interactive = 1;
-	return from_tty(prompt, buf, err, errlen);
+	return from_tty(prompt, buf, err);
+}
+
+int mdg_pin_form_ok(const char *pin, struct mdg_msg *err)
+{
+	size_t n = strlen(pin);
+	int chars_ok = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)pin[i];
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z')))
+			chars_ok = 0;
+	}
+	if (n >= MDG_PIN_MIN_LEN && n <= MDG_PIN_MAX_LEN && chars_ok)
+		return 1;
+	mdg_msg_set(err, MDG_MSG_PIN_FORM, (long)n, NULL, chars_ok ? NULL : "chars");
+	return 0;
 }

@@ -35,6 +35,8 @@ static const struct {
 	[MDG_CS_CERT_EXPIRED] = {"certificateExpired", 35},
 	[MDG_CS_NETWORK] = {"networkError", 40},
 	[MDG_CS_BAD_ANSWER] = {"badAnswer", 41},
+	[MDG_CS_TLS] = {"serverCertificateNotVerified", 40},
+	[MDG_CS_PIN_FORM] = {"pinFormat", 36},
 };
 
 _Static_assert(sizeof(state_exit) / sizeof(state_exit[0]) == MDG_CS_COUNT, "one exit status per state");

@@ -16,8 +16,10 @@ enum mdg_cstate {
 	MDG_CS_PIN_LOCKED,	/* パスワードロック (CKR_PIN_LOCKED) */
 	MDG_CS_IMPORT_ERROR,	/* 取込みエラー: certificate unreadable, key missing */
 	MDG_CS_CERT_EXPIRED,	/* expired certificate: nothing is sent */
-	MDG_CS_NETWORK,		/* the window could not be reached (TLS, DNS, ...) */
+	MDG_CS_NETWORK,		/* the window could not be reached (DNS, refused, timeout, ...) */
 	MDG_CS_BAD_ANSWER,	/* the window's answer is not one of the contract's */
+	MDG_CS_TLS,		/* the server certificate did not verify (exit 40 too) */
+	MDG_CS_PIN_FORM,	/* a PIN the card cannot have (not 6-16 letters/digits): never sent */
 	MDG_CS_COUNT
 };
 

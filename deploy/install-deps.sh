@@ -1,11 +1,13 @@
 #!/bin/sh
-# Installs the Debian 12 packages madoguchi needs to build, test and run.
+# Installs the Debian 12 packages madoguchi needs to build, test and run
+# (fonts-ipafont-gothic: the Japanese glyphs of the top page in headless
+# Chromium, tests/e2e/test_toppage.py; without it every one is an empty box).
 set -eu
 PACKAGES="build-essential meson ninja-build pkg-config python3 \
   libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
   openssl sqlite3 curl clang libclang-rt-14-dev \
   libcurl4-openssl-dev libp11-dev softhsm2 opensc gnutls-bin \
-  nginx chromium scdoc man-db prometheus systemd valgrind jq"
+  nginx chromium fonts-ipafont-gothic scdoc man-db prometheus systemd valgrind jq"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=""

@@ -349,6 +349,27 @@ mdg_log_verify(struct mdg_store *st, const unsigned char *want_head, struct mdg_
 	return MDG_STORE_OK;
 }
 
+/* A receipt id as a person reads it out: any case, in groups separated by
+ * spaces or dashes ("c0f2 edec 56de ...", "C0F2-EDEC-..."). */
+int
+mdg_receipt_id_parse(const char *s, char out[MDG_RECEIPT_LEN])
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '-' || *s == '\t')
+			continue;
+		if (!isxdigit((unsigned char)*s) || n == MDG_RECEIPT_LEN - 1)
+			return -1;
+		out[n++] = (char)tolower((unsigned char)*s);
+	}
+	if (n != MDG_RECEIPT_LEN - 1)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+
 const char *
 mdg_log_filter_from_args(const struct mdg_log_args *a, struct mdg_log_filter *f,
 			 struct mdg_log_filter_buf *buf, const char **expected)
@@ -374,11 +395,9 @@ mdg_log_filter_from_args(const struct mdg_log_args *a, struct mdg_log_filter *f,
 		f->serial = buf->serial;
 	}
 	if (a->receipt != NULL) {
-		*expected = "a receipt id of 32 hex digits";
-		if (strlen(a->receipt) != MDG_RECEIPT_LEN - 1)
+		*expected = "a receipt id of 32 hex digits (spaces and dashes between them are fine)";
+		if (mdg_receipt_id_parse(a->receipt, buf->receipt) == -1)
 			return "receipt";
-		for (size_t i = 0; i < MDG_RECEIPT_LEN; i++)
-			buf->receipt[i] = (char)tolower((unsigned char)a->receipt[i]);
 		f->receipt_id = buf->receipt;
 	}
 	if (a->reason != NULL) {

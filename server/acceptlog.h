@@ -52,6 +52,11 @@ void mdg_hex(const unsigned char *b, size_t n, char *out);
 int mdg_unhex(const char *s, unsigned char *out, size_t n);
 
 
+/* A receipt id as read over the phone: 32 hex digits in any case, with any
+ * spaces or dashes between them, into its stored form (lowercase, NUL
+ * terminated). 0, or -1 if it is not one. */
+int mdg_receipt_id_parse(const char *s, char out[MDG_RECEIPT_LEN]);
+
 /* Does the operator's text name the DER Name? Compared with the RFC 4514
  * text in either RDN order, ASCII case-insensitively, ignoring spaces
  * around ',', '+' and '='. */

@@ -157,6 +157,9 @@ collect_crl(void *arg, const struct mdg_crl_scope *s)
 	struct crl_list *l = arg;
 	struct crl_gauge *g;
 
+	/* a retired scope (crl retire) is no CRL in force: no gauges, no alert */
+	if (s->retired_at != 0)
+		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 
@@ -459,7 +462,8 @@ crl_json(void *arg, const struct mdg_crl_scope *s)
 	struct crl_doc *d = arg;
 	char iss[512], dp[512], num[64], tu[MDG_RFC3339_LEN], nu[MDG_RFC3339_LEN],
 	    imp[MDG_RFC3339_LEN];
-	int stale = d->now > s->next_update + d->max_age;
+	int stale = s->retired_at == 0 && d->now > s->next_update + d->max_age;
+	char ret[MDG_RFC3339_LEN];
 	json_t *o;
 
 	mdg_der_name_rfc4514(s->issuer_der, s->issuer_len, iss, sizeof(iss));
@@ -474,7 +478,15 @@ crl_json(void *arg, const struct mdg_crl_scope *s)
 		      s->dp_der != NULL ? text_or_null(dp) : json_null(), "number", num,
 		      "thisUpdate", tu, "nextUpdate", nu, "importedAt", imp, "entries",
 		      (json_int_t)s->entries, "stale", stale);
-	if (o == NULL || json_array_append_new(d->arr, o) != 0) {
+	if (o != NULL && s->retired_at != 0)
+		mdg_rfc3339_jst(s->retired_at, ret);
+	if (o == NULL ||
+	    json_object_set_new(o, "retiredAt", s->retired_at != 0 ? json_string(ret) : json_null()) != 0) {
+		json_decref(o);
+		d->failed = 1;
+		return 1;
+	}
+	if (json_array_append_new(d->arr, o) != 0) {	/* takes o, also on failure */
 		d->failed = 1;
 		return 1;
 	}
@@ -561,15 +573,15 @@ mdg_admin_start(struct mdg_admin_server *a, char *err, size_t errlen)
 	}
 	if (addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	a->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, a,
+	a->daemon = MHD_start_daemon(flags, (uint16_t)cfg->admin_port, NULL, NULL, on_request, a,
 				     MHD_OPTION_EXTERNAL_LOGGER, mdg_http_log_mhd, (void *)"admin listener",
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_CONNECTIONS,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT,
 				     MHD_OPTION_END);
 	if (a->daemon == NULL) {
-		snprintf(err, errlen, "admin listener: cannot listen on %s port %u (address in use, or "
-			 "not permitted?)", cfg->admin_listen, cfg->admin_port);
+		mdg_http_listen_problem(&addr, "admin listener: ", cfg->admin_listen, cfg->admin_port, err,
+					errlen);
 		return -1;
 	}
 	di = MHD_get_daemon_info(a->daemon, MHD_DAEMON_INFO_BIND_PORT);

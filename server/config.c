@@ -17,6 +17,7 @@ void mdg_config_defaults(struct mdg_config *cfg)
 	cfg->max_connections_per_address = 32;
 	cfg->max_inflight = 256;
 	cfg->max_body = 65536;
+	cfg->request_timeout = 10;
 	snprintf(cfg->anchors, sizeof(cfg->anchors), "/etc/madoguchi/anchors");
 	snprintf(cfg->policies[0], sizeof(cfg->policies[0]), "1.2.392.200149.8.5.1.1.20");
 	cfg->n_policies = 1;
@@ -116,6 +117,33 @@ static int set_uint(unsigned *dst, const char *value, unsigned long min, unsigne
 	return 0;
 }
 
+/* public_url, client_url: empty, or an absolute http(s) URL of printable
+ * ASCII without what a page would read specially (the top page prints them
+ * in links); public_url, printed in commands to copy, also without what a
+ * shell would. */
+static int set_url(char *dst, size_t dstlen, const char *value, int for_shell)
+{
+	const char *rest;
+
+	if (value[0] == '\0')
+		return set_string(dst, dstlen, value);
+	if (strncmp(value, "https://", 8) == 0)
+		rest = value + 8;
+	else if (strncmp(value, "http://", 7) == 0)
+		rest = value + 7;
+	else
+		return -1;
+	if (*rest == '\0' || *rest == '/')
+		return -1;
+	for (const char *p = value; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || strchr("\"'<>\\^`{|}", *p) != NULL)
+			return -1;
+		if (for_shell && strchr("!#$&()*;?", *p) != NULL)
+			return -1;
+	}
+	return set_string(dst, dstlen, value);
+}
+
 static int set_policies(struct mdg_config *cfg, const char *value)
 {
 	char buf[1024];
@@ -161,12 +189,23 @@ static int set_key(struct mdg_config *c, const char *section, const char *name, 
 			c->max_body = u;
 			return 0;
 		}
+		if (!strcmp(name, "request_timeout")) {
+			/* libmicrohttpd counts timeouts in whole seconds */
+			if (mdg_parse_duration(value, &c->request_timeout) || c->request_timeout < 1 ||
+			    c->request_timeout > 3600)
+				return -1;
+			return 0;
+		}
 		if (!strcmp(name, "tls_cert"))
 			return set_string(c->tls_cert, sizeof(c->tls_cert), value);
 		if (!strcmp(name, "tls_key"))
 			return set_string(c->tls_key, sizeof(c->tls_key), value);
 		if (!strcmp(name, "trusted_proxies"))
 			return set_string(c->trusted_proxies, sizeof(c->trusted_proxies), value);
+		if (!strcmp(name, "public_url"))
+			return set_url(c->public_url, sizeof(c->public_url), value, 1);
+		if (!strcmp(name, "client_url"))
+			return set_url(c->client_url, sizeof(c->client_url), value, 0);
 	} else if (strcmp(section, "pki") == 0) {
 		if (!strcmp(name, "anchors"))
 			return set_string(c->anchors, sizeof(c->anchors), value);
@@ -199,6 +238,35 @@ static int set_key(struct mdg_config *c, const char *section, const char *name, 
 	return -2;
 }
 
+/* What a key's value must look like, for the message on a bad one. */
+static const char *value_hint(const char *section, const char *name)
+{
+	static const char durations[] = "a duration: a whole number followed by s, m, h or d "
+					"(300s, 5m, 1h, 48h, 2d; no unit: seconds)";
+
+	if (!strcmp(section, "server") && !strcmp(name, "request_timeout"))
+		return "a duration from 1s to 1h (10s, 30s, 1m; s, m, h or d after a whole number)";
+	if (!strcmp(section, "pki") && !strcmp(name, "nonce_ttl"))
+		return "a duration of at least 1s (300s, 5m, 1h; s, m, h or d after a whole number)";
+	if (!strcmp(section, "pki") && (!strcmp(name, "crl_cutoff") || !strcmp(name, "crl_max_age")))
+		return durations;
+	if (!strcmp(section, "pki") && !strcmp(name, "crl_issue_time"))
+		return "a time of day with its UTC offset: HH:MM+09:00, HH:MM-05:00 or HH:MMZ (00:00+09:00)";
+	if (!strcmp(name, "port"))
+		return "a port number from 0 to 65535";
+	return NULL;
+}
+
+static int known_section(const char *section)
+{
+	static const char *const sections[] = {"server", "pki", "store", "admin"};
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (!strcmp(section, sections[i]))
+			return 1;
+	return 0;
+}
+
 static int on_entry(void *user, const char *section, const char *name, const char *value)
 {
 	struct load_ctx *ctx = user;
@@ -210,8 +278,17 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 		return 1;
 	ctx->failed = 1;
 	/* the line number is added by mdg_config_load: ini_parse_file returns it */
-	if (rc == -2)
+	const char *hint = value_hint(section, name);
+	if (rc == -2 && section[0] == '\0')
+		snprintf(ctx->err, ctx->errlen, "key '%s' outside any section: put it under [server], [pki], "
+			 "[store] or [admin]", name);
+	else if (rc == -2 && !known_section(section))
+		snprintf(ctx->err, ctx->errlen, "unknown section [%s]: the sections are [server], [pki], "
+			 "[store] and [admin]", section);
+	else if (rc == -2)
 		snprintf(ctx->err, ctx->errlen, "unknown key '%s' in section [%s]", name, section);
+	else if (hint != NULL)
+		snprintf(ctx->err, ctx->errlen, "bad value for [%s] %s: '%s': %s", section, name, value, hint);
 	else
 		snprintf(ctx->err, ctx->errlen, "bad value for [%s] %s: '%s'", section, name, value);
 	return 0;
@@ -229,7 +306,7 @@ int mdg_config_load(struct mdg_config *cfg, const char *path, char *err, size_t 
 	int rc = ini_parse_file(f, on_entry, &ctx);
 	fclose(f);
 	if (ctx.failed) {
-		char msg[512];
+		char msg[1024];
 		snprintf(msg, sizeof(msg), "%s", err);
 		snprintf(err, errlen, "%s:%d: %s", path, rc, msg);
 		return -1;

@@ -19,9 +19,12 @@ struct mdg_config {
 	unsigned max_connections_per_address;
 	unsigned max_inflight;
 	size_t max_body;
+	long request_timeout;		/* seconds: a request must arrive whole within it */
 	char tls_cert[512];
 	char tls_key[512];
 	char trusted_proxies[1024];	/* as written; parsed by the daemon */
+	char public_url[512];		/* the window's address for holders ("" = from the request) */
+	char client_url[512];		/* where holders get madoguchi-client ("" = no link) */
 	/* [pki] */
 	char anchors[512];
 	char policies[MDG_MAX_POLICIES][64];

@@ -103,10 +103,11 @@ check_crl_extensions(const X509_CRL *crl, const char *iss, char *err, size_t err
 	return 0;
 }
 
-/* Returns 0 with *dp_der (NULL: no IDP), or -1. */
+/* Returns 0 with *dp_der (NULL: no IDP) and its canonical form *dp_key
+ * (mdg_name_canon_der: the scope's identity in the store), or -1. */
 static int
 check_idp(const X509_CRL *crl, const char *iss, unsigned char **dp_der, size_t *dp_len,
-	  char *err, size_t errlen)
+	  unsigned char **dp_key, size_t *key_len, char *err, size_t errlen)
 {
 	ISSUING_DIST_POINT *idp;
 	GENERAL_NAME *gn;
@@ -114,6 +115,8 @@ check_idp(const X509_CRL *crl, const char *iss, unsigned char **dp_der, size_t *
 
 	*dp_der = NULL;
 	*dp_len = 0;
+	*dp_key = NULL;
+	*key_len = 0;
 	idp = X509_CRL_get_ext_d2i(crl, NID_issuing_distribution_point, &crit, NULL);
 	if (idp == NULL) {
 		if (crit == -1)
@@ -153,6 +156,10 @@ check_idp(const X509_CRL *crl, const char *iss, unsigned char **dp_der, size_t *
 		goto out;
 	}
 	*dp_len = (size_t)len;
+	if (mdg_name_canon_der(gn->d.directoryName, dp_key, key_len) == -1) {
+		snprintf(err, errlen, "CRL of %s: cannot encode the distribution point name", iss);
+		goto out;
+	}
 	rc = 0;
 out:
 	ISSUING_DIST_POINT_free(idp);
@@ -355,6 +362,7 @@ mdg_crl_parsed_free(struct mdg_crl_parsed *p)
 {
 	OPENSSL_free(p->issuer_der);
 	OPENSSL_free(p->dp_der);
+	OPENSSL_free(p->dp_key);
 	free(p->entries);
 	memset(p, 0, sizeof(*p));
 }
@@ -403,7 +411,8 @@ check_header(X509_CRL *crl, const char *iss, struct mdg_crl_parsed *out, size_t 
 			 "refused", iss);
 		goto out;
 	}
-	if (check_idp(crl, iss, &out->dp_der, dp_len, err, errlen) == -1)
+	if (check_idp(crl, iss, &out->dp_der, dp_len, &out->dp_key, &out->imp.dp_key_len, err,
+		      errlen) == -1)
 		goto out;
 	rc = 0;
 out:
@@ -443,6 +452,7 @@ finish(const struct mdg_anchors *anchors, X509_CRL *crl, const unsigned char *de
 	out->imp.issuer_len = (size_t)ilen;
 	out->imp.dp_der = out->dp_der;
 	out->imp.dp_len = dp_len;
+	out->imp.dp_key = out->dp_key;
 	out->imp.entries = out->entries;
 	out->imp.n_entries = n;
 	return 0;

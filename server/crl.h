@@ -12,6 +12,7 @@ struct mdg_crl_parsed {
 	struct mdg_crl_import imp;	/* pointers below are owned here */
 	unsigned char *issuer_der;
 	unsigned char *dp_der;
+	unsigned char *dp_key;
 	struct mdg_crl_entry *entries;
 };
 

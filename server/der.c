@@ -15,8 +15,11 @@ static int tlv(const unsigned char *buf, size_t len, size_t *hdr, size_t *clen, 
 	if (len < 2)
 		return -1;
 	*constructed = (buf[0] & 0x20) != 0;
-	/* universal types other than SEQUENCE and SET are primitive in DER */
+	/* universal types other than SEQUENCE and SET are primitive in DER,
+	 * and those two constructed */
 	if ((buf[0] & 0xc0) == 0 && *constructed && buf[0] != 0x30 && buf[0] != 0x31)
+		return -1;
+	if (buf[0] == 0x10 || buf[0] == 0x11)
 		return -1;
 	if ((buf[0] & 0x1f) == 0x1f) {
 		/* high tag number: base-128, minimal, at most 4 bytes */
@@ -52,30 +55,6 @@ static int tlv(const unsigned char *buf, size_t len, size_t *hdr, size_t *clen, 
 	if (*clen > len - i)
 		return -1;
 	*hdr = i;
-	return 0;
-}
-
-int mdg_der_signeddata_version(const unsigned char *buf, size_t len, int *version)
-{
-	/* ContentInfo SEQUENCE, contentType OID, [0] EXPLICIT, SignedData SEQUENCE, version */
-	static const unsigned char want_tag[] = { 0x30, 0x06, 0xa0, 0x30, 0x02 };
-	size_t hdr, clen;
-	int cons;
-
-	for (size_t step = 0; step < sizeof(want_tag); step++) {
-		if (tlv(buf, len, &hdr, &clen, &cons) != 0 || buf[0] != want_tag[step])
-			return -1;
-		if (step == 1) {	/* skip the OID to the next sibling */
-			buf += hdr + clen;
-			len -= hdr + clen;
-		} else if (step < 4) {	/* descend */
-			buf += hdr;
-			len = clen;
-		}
-	}
-	if (clen != 1 || buf[hdr] > 0x7f)
-		return -1;
-	*version = buf[hdr];
 	return 0;
 }
 
@@ -173,77 +152,6 @@ static size_t put_header(unsigned char *o, unsigned char tag, size_t n)
 	for (size_t i = 1; i < k; i++)
 		o[1 + i] = (unsigned char)(n >> (8 * (k - 1 - i)));
 	return 1 + k;
-}
-
-int mdg_der_split_cert(const unsigned char *buf, size_t len, const unsigned char **cert, size_t *cert_len,
-		       unsigned char **rest, size_t *rest_len)
-{
-	static const unsigned char signed_data[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02};
-	/* SignedData's fields before certificates: version, digestAlgorithms, encapContentInfo */
-	static const unsigned char before[] = {0x02, 0x31, 0x30};
-	const unsigned char *ci, *oid, *ex, *sd, *cs = NULL, *c;
-	size_t hdr, clen, ci_len, oid_len, ex_len, sd_len, cs_len = 0, c_len, off;
-	int cons;
-
-	*rest = NULL;
-	if (tlv(buf, len, &hdr, &ci_len, &cons) != 0 || buf[0] != 0x30 || hdr + ci_len != len)
-		return 1;
-	ci = buf + hdr;
-	/* contentType id-signedData */
-	if (tlv(ci, ci_len, &hdr, &clen, &cons) != 0 || ci[0] != 0x06 || clen != sizeof(signed_data) ||
-	    memcmp(ci + hdr, signed_data, sizeof(signed_data)) != 0)
-		return 1;
-	oid = ci;
-	oid_len = hdr + clen;
-	/* content [0] EXPLICIT, the last field, holding exactly the SignedData */
-	ex = ci + oid_len;
-	if (tlv(ex, ci_len - oid_len, &hdr, &ex_len, &cons) != 0 || ex[0] != 0xa0 || oid_len + hdr + ex_len != ci_len)
-		return 1;
-	ex += hdr;
-	if (tlv(ex, ex_len, &hdr, &sd_len, &cons) != 0 || ex[0] != 0x30 || hdr + sd_len != ex_len)
-		return 1;
-	sd = ex + hdr;
-	off = 0;
-	for (size_t field = 0; field <= sizeof(before); field++) {
-		if (off >= sd_len || tlv(sd + off, sd_len - off, &hdr, &clen, &cons) != 0)
-			return 1;
-		if (field < sizeof(before)) {
-			if (sd[off] != before[field])
-				return 1;
-			off += hdr + clen;
-		} else if (sd[off] == 0xa0) {
-			cs = sd + off;
-			cs_len = hdr + clen;
-			c = cs + hdr;
-			/* exactly one element, and that a Certificate (SEQUENCE) */
-			if (clen == 0 || tlv(c, clen, &hdr, &c_len, &cons) != 0 || c[0] != 0x30 || hdr + c_len != clen)
-				return 1;
-			*cert = c;
-			*cert_len = clen;
-		}
-	}
-	if (cs == NULL)
-		return 1;
-
-	size_t n_sd = sd_len - cs_len;
-	size_t n_ex = 1 + len_size(n_sd) + n_sd;
-	size_t n_ci = oid_len + 1 + len_size(n_ex) + n_ex;
-	size_t total = 1 + len_size(n_ci) + n_ci;
-	unsigned char *o = malloc(total), *w;
-	if ((w = o) == NULL)
-		return -1;
-	w += put_header(w, 0x30, n_ci);
-	memcpy(w, oid, oid_len);
-	w += oid_len;
-	w += put_header(w, 0xa0, n_ex);
-	w += put_header(w, 0x30, n_sd);
-	memcpy(w, sd, (size_t)(cs - sd));
-	w += cs - sd;
-	memcpy(w, cs + cs_len, sd_len - (size_t)(cs - sd) - cs_len);
-	w += sd_len - (size_t)(cs - sd) - cs_len;
-	*rest = o;
-	*rest_len = (size_t)(w - o);
-	return 0;
 }
 
 int mdg_der_next(const unsigned char *buf, size_t len, unsigned char *tag, const unsigned char **val,

@@ -11,22 +11,6 @@
 /* Returns 0 if buf is exactly one well-formed DER TLV tree, else -1. */
 int mdg_der_check(const unsigned char *buf, size_t len);
 
-/* The version INTEGER of a ContentInfo holding SignedData (RFC 5652 5.1),
- * read from DER already accepted by mdg_der_check. Returns 0 with *version,
- * or -1 if the structure is not ContentInfo { OID, [0] { SEQUENCE {
- * INTEGER (one byte) ... } } }. */
-int mdg_der_signeddata_version(const unsigned char *buf, size_t len, int *version);
-
-/* For a ContentInfo already accepted by mdg_der_check: if it is SignedData
- * whose certificates field ([0] IMPLICIT SET) holds exactly one Certificate
- * (a SEQUENCE), returns 0 with *cert / *cert_len that certificate's DER
- * (pointing into buf) and *rest / *rest_len a new DER of the ContentInfo
- * without the certificates field (malloc'd, caller frees). Returns 1 if
- * the structure has any other shape (the caller parses the whole of buf),
- * -1 if out of memory. */
-int mdg_der_split_cert(const unsigned char *buf, size_t len, const unsigned char **cert, size_t *cert_len,
-		       unsigned char **rest, size_t *rest_len);
-
 /* One TLV at the start of buf[0..len) with a single-byte tag and a definite,
  * minimal length that fits: returns 0 with *tag, the contents *val /
  * *val_len and the whole TLV's size *tlv_len, or -1. */

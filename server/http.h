@@ -1,6 +1,8 @@
 /* The HTTP adapter: libmicrohttpd (internal thread pool, epoll) in front of
- * the pipeline. Routing, admission (max_inflight), body collection with a
- * ceiling, one JSON log line per request, graceful stop. */
+ * the pipeline. Routing, admission (max_inflight), the per-address
+ * connection limit (trusted proxies exempt), body collection with a ceiling
+ * and a deadline (request_timeout), one JSON log line per request, graceful
+ * stop. */
 #ifndef MDG_HTTP_H
 #define MDG_HTTP_H
 
@@ -13,6 +15,8 @@
 
 #define MDG_MAX_TRUSTED 16
 
+struct mdg_conn_table;		/* open connections per peer address (http.c) */
+
 struct mdg_server {
 	const struct mdg_config *cfg;
 	struct mdg_pipeline pipeline;
@@ -23,6 +27,7 @@ struct mdg_server {
 	size_t n_trusted;
 	unsigned port;			/* the port actually bound */
 	struct mdg_tls *tls;		/* native HTTPS credentials, or NULL */
+	struct mdg_conn_table *conns;	/* max_connections_per_address, trusted proxies exempt */
 };
 
 /* Parses cfg->trusted_proxies into s. Returns 0 or -1 with a message. */
@@ -31,6 +36,13 @@ int mdg_http_parse_proxies(struct mdg_server *s, char *err, size_t errlen);
 /* A numeric IPv4 or IPv6 address and a port as a socket address to listen
  * on. 0, or -1 if host is not a numeric address. */
 int mdg_http_listen_addr(const char *host, unsigned port, struct sockaddr_storage *addr);
+
+/* Why listening on addr failed, for the message after MHD_start_daemon
+ * returned NULL (it says only "Failed to bind"): binds a socket to addr
+ * once more and names the error ("port 8080 on 127.0.0.1 is in use ...").
+ * what: "" or the listener's name with a trailing ": ". */
+void mdg_http_listen_problem(const struct sockaddr_storage *addr, const char *what, const char *host,
+			     unsigned port, char *err, size_t errlen);
 
 /* libmicrohttpd's error logger for either listener: one warning line,
  * prefixed with cls (a string naming the listener). */

@@ -4,12 +4,54 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "timefmt.h"
 
+/* At a terminal a person reads the lines: plain text. Anywhere else
+ * (journald, a file, a pipe) one JSON object per line, for machines. */
+static int plain_text(void)
+{
+	static int plain = -1;
+
+	if (plain == -1)
+		plain = isatty(STDERR_FILENO) == 1;
+	return plain;
+}
+
+static const char *text_of(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? s : "-";
+}
+
+/* "TIME LEVEL: MESSAGE", or for a request "TIME info: METHOD PATH -> STATUS
+ * result (procedure) N ms client ADDRESS [reason]". */
+static void emit_plain(json_t *obj)
+{
+	json_t *msg = json_object_get(obj, "msg");
+
+	if (msg != NULL) {
+		fprintf(stderr, "%s %s: %s\n", text_of(obj, "time"), text_of(obj, "level"), text_of(obj, "msg"));
+		return;
+	}
+	fprintf(stderr, "%s %s: %s %s -> %lld %s (%s) %.1f ms, client %s, request %s%s%s\n", text_of(obj, "time"),
+		text_of(obj, "level"), text_of(obj, "method"), text_of(obj, "path"),
+		(long long)json_integer_value(json_object_get(obj, "status")), text_of(obj, "result"),
+		text_of(obj, "procedure"), json_real_value(json_object_get(obj, "durationMs")), text_of(obj, "client"),
+		text_of(obj, "requestId"), json_object_get(obj, "reason") != NULL ? ": " : "",
+		json_object_get(obj, "reason") != NULL ? text_of(obj, "reason") : "");
+}
+
 static void emit(json_t *obj)
 {
+	if (plain_text()) {
+		emit_plain(obj);
+		json_decref(obj);
+		return;
+	}
 	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 
 	if (line != NULL) {

@@ -1,4 +1,5 @@
-/* One JSON object per line on stderr. Request lines carry no personal data:
+/* One JSON object per line on stderr (plain text lines when stderr is a
+ * terminal). Request lines carry no personal data:
  * no name, address, birth date, serial or issuer ever reaches them. */
 #ifndef MDG_LOG_H
 #define MDG_LOG_H

@@ -22,10 +22,16 @@
 #define CERT_CACHE_ENTRIES 65536
 #define STOP_GRACE_SECONDS 30
 
+#ifndef MDG_VERSION
+#define MDG_VERSION "0.1.0"
+#endif
+#define DEFAULT_CONFIG "/etc/madoguchi/madoguchi.conf"
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: madoguchid --config FILE [--check-config]\n"
-		   "  --config FILE     the INI configuration (see madoguchi.conf(5))\n"
+	fprintf(f, "usage: madoguchid [--config FILE] [--check-config]\n"
+		   "  --config FILE     the INI configuration (see madoguchi.conf(5)); default:\n"
+		   "                    $MADOGUCHI_CONFIG, else " DEFAULT_CONFIG "\n"
 		   "  --check-config    load and check everything, print a summary, exit\n"
 		   "  --help            this text\n"
 		   "  --version         the version\n");
@@ -76,7 +82,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *config_path = NULL;
-	int check_only = 0, ch, created = 0, rc = 1;
+	int check_only = 0, ch, created = 0, rc = 1, from_default = 0;
 	char err[1024];
 	struct mdg_config cfg;
 	struct mdg_anchors anchors = {0};
@@ -93,17 +99,29 @@ int main(int argc, char **argv)
 		case 'c': config_path = optarg; break;
 		case 'k': check_only = 1; break;
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("madoguchid 0.1.0\n"); return 0;
+		case 'V': printf("madoguchid " MDG_VERSION "\n"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (config_path == NULL || optind != argc) {
+	if (optind != argc) {
+		fprintf(stderr, "madoguchid: unexpected argument %s\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}
+	if (config_path == NULL) {
+		const char *env = getenv("MADOGUCHI_CONFIG");
+		config_path = env != NULL && env[0] != '\0' ? env : DEFAULT_CONFIG;
+		from_default = 1;
+	}
 	mdg_config_defaults(&cfg);
 	if (mdg_config_load(&cfg, config_path, err, sizeof(err)) != 0) {
-		mdg_log("error", "config: %s", err);
+		if (from_default)
+			mdg_log("error", "config: %s (no --config given: %s; give --config FILE)", err,
+				getenv("MADOGUCHI_CONFIG") != NULL && getenv("MADOGUCHI_CONFIG")[0] != '\0'
+					? "MADOGUCHI_CONFIG names it"
+					: "the default");
+		else
+			mdg_log("error", "config: %s", err);
 		return 1;
 	}
 	if (mdg_anchors_load_dir(&anchors, cfg.anchors, err, sizeof(err)) != 0) {

@@ -191,8 +191,10 @@ static long find_anchor(const struct mdg_pipeline *p, const struct mdg_request *
 	return -1;
 }
 
-/* DER of the first directoryName in the certificate's cRLDistributionPoints;
- * 0 with *der NULL if there is none. */
+/* The first directoryName in the certificate's cRLDistributionPoints, in
+ * canonical form (mdg_name_canon_der: names compared as RFC 5280 7.1
+ * compares them, as the store keys partition CRLs); 0 with *der NULL if
+ * there is none. */
 static int distribution_point_der(X509 *cert, unsigned char **der, size_t *len)
 {
 	STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
@@ -209,13 +211,8 @@ static int distribution_point_der(X509 *cert, unsigned char **der, size_t *len)
 			GENERAL_NAME *gn = sk_GENERAL_NAME_value(gens, j);
 			if (gn->type != GEN_DIRNAME)
 				continue;
-			int n = i2d_X509_NAME(gn->d.dirn, der);
-			if (n <= 0) {
-				*der = NULL;
+			if (mdg_name_canon_der(gn->d.dirn, der, len) != 0)
 				rc = -1;
-			} else {
-				*len = (size_t)n;
-			}
 			break;
 		}
 	}
@@ -307,6 +304,16 @@ static int lookups(const struct mdg_pipeline *p, struct mdg_store *st, const str
 			.client_addr = in->client_addr ? in->client_addr : "",
 		};
 		unsigned char rid[16];
+		const unsigned char *subject;
+		size_t subject_len;
+		time_t not_after;
+		/* for log export --format index, which then needs no evidence */
+		if (X509_NAME_get0_der(X509_get_subject_name(req->cert), &subject, &subject_len) == 1 &&
+		    asn1_time_to_time_t(X509_get0_notAfter(req->cert), &not_after) == 0) {
+			a.cert_subject_der = subject;
+			a.cert_subject_len = subject_len;
+			a.cert_not_after = (int64_t)not_after;
+		}
 		if (RAND_bytes(rid, sizeof(rid)) != 1)
 			return decide(out, proc, MDG_SERVICE_ERROR, 500, "no randomness");
 		hex(rid, sizeof(rid), a.receipt_id);

@@ -5,35 +5,40 @@
 #define MDG_REQUEST_H
 
 #include <stddef.h>
-#include <openssl/cms.h>
 #include <openssl/x509.h>
 
 #include "certcache.h"
+#include "cms.h"
 #include "form.h"
 
 struct mdg_request {
 	unsigned char *der;		/* the exact DER received (PEM decoded), owned */
 	size_t der_len;
 	unsigned char der_sha256[32];
-	CMS_ContentInfo *cms;		/* owned */
-	CMS_SignerInfo *si;		/* borrowed from cms */
+	struct mdg_cms cms;		/* its pieces (mdg_cms_parse), pointing into der */
 	X509 *cert;			/* owned reference */
 	unsigned char cert_sha256[32];	/* SHA-256 of the certificate's DER */
-	const unsigned char *content;	/* the form's bytes, borrowed from cms */
+	const unsigned char *content;	/* the form's bytes, pointing into der */
 	size_t content_len;
 	struct mdg_form form;
 };
 
-/* Parses body (copied). The request's certificate is taken from cache when
- * it holds it, and put there when parsed (cache may be NULL). Returns 0, or
- * -1 with a short reason in *why; req must be freed with mdg_request_free
- * either way. */
+/* Parses body (copied): strict DER, the one SignedData shape of cms.h, the
+ * certificate (taken from cache when it holds it, and put there when
+ * parsed; cache may be NULL), the sid naming it, the form. No other parser
+ * sees the CMS. Returns 0, or -1 with a short reason in *why; req must be
+ * freed with mdg_request_free either way. */
 int mdg_request_parse(const unsigned char *body, size_t len, struct mdg_certcache *cache, struct mdg_request *req,
 		      const char **why);
 
-/* Verifies the CMS signature with the certificate's key (algorithms per
- * the allow-list, signed attributes required, message digest and content
- * type matched, ESS signing certificate if present). Returns 0 or -1. */
+/* Verifies the CMS signature with the certificate's key over the exact
+ * bytes received: algorithms per the allow-list; without signed attributes
+ * over the content, with them over their DER SET, content-type (id-data)
+ * and message-digest then required once each with one value; the
+ * attributes RFC 5652 11 / RFC 2634 5.10 restrict (signing time, ESS
+ * signing certificates, receipt request) at most once, single-valued, never
+ * unsigned, no countersignature signed; an ESS signingCertificate(V2)
+ * well formed and naming the certificate. Returns 0 or -1 with *why. */
 int mdg_request_verify(struct mdg_request *req, const char **why);
 
 void mdg_request_free(struct mdg_request *req);

@@ -399,6 +399,22 @@ mdg_result_name(enum mdg_result r)
 	return row_of(r)->name;
 }
 
+/* Results answered with more than one status whatever the procedure: every
+ * one of them, for the pages (the table above gives the usual one). */
+static const char *const all_statuses[MDG_RESULT_COUNT] = {
+	[MDG_MALFORMED] = "400, 404, 405, 413 (too large), 415 (wrong media type)",
+	[MDG_SERVICE_ERROR] = "500, 503 (with Retry-After: the revocation data is stale or "
+	    "the database cannot be reached)",
+};
+
+const char *
+mdg_result_statuses(enum mdg_result r)
+{
+	if ((unsigned)r >= MDG_RESULT_COUNT)
+		r = MDG_SERVICE_ERROR;
+	return all_statuses[r];
+}
+
 unsigned
 mdg_result_status(enum mdg_result r, enum mdg_procedure proc)
 {

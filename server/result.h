@@ -40,6 +40,11 @@ const char *mdg_result_name(enum mdg_result r);
  * serviceError: 500; the pipeline may refine those two). */
 unsigned mdg_result_status(enum mdg_result r, enum mdg_procedure proc);
 
+/* Every HTTP status the result is answered with, as text for the pages
+ * ("500, 503 (...)"), when it is more than mdg_result_status's one; NULL
+ * otherwise. */
+const char *mdg_result_statuses(enum mdg_result r);
+
 /* Title and detail in the chosen language; never NULL. */
 const char *mdg_result_title(enum mdg_result r, enum mdg_procedure proc, enum mdg_lang lang);
 const char *mdg_result_detail(enum mdg_result r, enum mdg_procedure proc, enum mdg_lang lang);

@@ -47,6 +47,11 @@ struct mdg_acceptance_new {
 	unsigned char request_sha256[32];
 	const char *client_addr;
 	char effective_from[MDG_TIME_LEN];
+	/* the certificate's notAfter and subject DER, for log export --format
+	 * index (not in the chain); subject NULL: both stored as NULL */
+	int64_t cert_not_after;
+	const unsigned char *cert_subject_der;
+	size_t cert_subject_len;
 };
 
 /* One CRL scope held: (issuer, distribution point or none). */
@@ -56,6 +61,7 @@ struct mdg_crl_scope {
 	size_t number_len;
 	time_t this_update, next_update, imported_at;
 	int64_t entries;
+	time_t retired_at;			/* 0: in force; else when crl retire took it out */
 	/* filled by list_crls only (owned by the store until the callback returns) */
 	const unsigned char *issuer_der;
 	size_t issuer_len;
@@ -80,6 +86,9 @@ struct mdg_crl_import {
 	size_t issuer_len;
 	const unsigned char *dp_der;		/* issuingDistributionPoint directoryName DER, or NULL */
 	size_t dp_len;
+	const unsigned char *dp_key;		/* its mdg_name_canon_der form: the scope's key
+						 * (NULL: the store derives it from dp_der) */
+	size_t dp_key_len;
 	unsigned char number[MDG_CRLNUM_MAX];
 	size_t number_len;
 	time_t this_update, next_update;
@@ -120,6 +129,12 @@ struct mdg_acceptance_row {
 	size_t prev_hash_len;
 	const unsigned char *hash;
 	size_t hash_len;
+	/* stored since schema version 4; has_cert_not_after 0 and subject
+	 * NULL for older rows (read them from the evidence) */
+	int has_cert_not_after;
+	int64_t cert_not_after;			/* Unix seconds */
+	const unsigned char *cert_subject_der;
+	size_t cert_subject_len;
 };
 
 /* Which acceptances log_query returns, always in seq order. Zeroed: all. */
@@ -180,10 +195,14 @@ struct mdg_store_ops {
 	/* Is (issuer, serial) on any CRL held for the issuer? OK with *revoked. */
 	enum mdg_store_status (*crl_lookup)(void *cls, const unsigned char *issuer, size_t issuer_len,
 					    const unsigned char *serial, size_t serial_len, int *revoked);
-	/* The scope (issuer, dp); dp NULL means the full CRL. OK or NOT_FOUND. */
+	/* The scope (issuer, dp); dp NULL means the full CRL, else dp is the
+	 * canonical form of the distribution point name (mdg_name_canon_der),
+	 * matched against the held CRLs' dp_key. OK or NOT_FOUND (also for a
+	 * retired scope: it covers no certificate). */
 	enum mdg_store_status (*crl_scope)(void *cls, const unsigned char *issuer, size_t issuer_len,
 					   const unsigned char *dp, size_t dp_len, struct mdg_crl_scope *out);
-	/* Calls fn for every scope held; stops early if fn returns non-zero. */
+	/* Calls fn for every scope held, retired ones too (retired_at set);
+	 * stops early if fn returns non-zero. */
 	enum mdg_store_status (*list_crls)(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s),
 					   void *arg);
 	/* Imports in one transaction. OK with *outcome; REFUSED with a
@@ -219,6 +238,11 @@ struct mdg_store_ops {
 	 * between. Either may be NULL (each look-up then reads on its own). */
 	enum mdg_store_status (*read_begin)(void *cls);
 	void (*read_end)(void *cls);
+	/* crl retire; added at the end. Takes the scope with this id (from
+	 * list_crls) out of freshness: OK, or NOT_FOUND if there is none or
+	 * it is retired already. Its entries stay (crl_lookup still finds
+	 * them); a newer crl_import of the scope brings it back. */
+	enum mdg_store_status (*crl_retire)(void *cls, int64_t id, time_t now);
 };
 
 struct mdg_store {

@@ -45,6 +45,7 @@ enum stmt_id {
 	ST_CRL_DEL_ENTRIES,
 	ST_CRL_INSERT_ENTRY,
 	ST_BEGIN_READ,
+	ST_CRL_RETIRE,
 	ST_COUNT
 };
 
@@ -61,27 +62,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_INSERT_ACC] =
 	    "INSERT INTO acceptances (seq, receipt_id, issuer, serial, cert_sha256,"
 	    " accepted_at, reason, holder_name, request, request_sha256, client_addr,"
-	    " effective_from, prev_hash, hash)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	    " effective_from, prev_hash, hash, cert_not_after, cert_subject)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 	[ST_CRL_LOOKUP] =
 	    "SELECT 1 FROM crls c JOIN crl_entries e ON e.crl_id = c.id"
 	    " WHERE c.issuer = ?1 AND e.serial = ?2 LIMIT 1",
 	[ST_CRL_SCOPE] =
-	    "SELECT id, number, this_update, next_update, imported_at, entries, sha256"
-	    " FROM crls WHERE issuer = ?1 AND dp IS ?2",
+	    "SELECT id, number, this_update, next_update, imported_at, entries, sha256,"
+	    " retired_at FROM crls WHERE issuer = ?1 AND dp_key IS ?2",
 	[ST_CRL_LIST] =
-	    "SELECT id, issuer, dp, number, this_update, next_update, imported_at, entries"
-	    " FROM crls ORDER BY issuer, dp IS NOT NULL, dp",
+	    "SELECT id, issuer, dp, number, this_update, next_update, imported_at, entries,"
+	    " retired_at FROM crls ORDER BY issuer, dp IS NOT NULL, dp",
 	[ST_CRL_INSERT] =
 	    "INSERT INTO crls (issuer, dp, number, this_update, next_update, imported_at,"
-	    " sha256, entries) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+	    " sha256, entries, dp_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
 	[ST_CRL_UPDATE] =
 	    "UPDATE crls SET number = ?2, this_update = ?3, next_update = ?4,"
-	    " imported_at = ?5, sha256 = ?6, entries = ?7 WHERE id = ?1",
+	    " imported_at = ?5, sha256 = ?6, entries = ?7, dp = ?8, retired_at = NULL"
+	    " WHERE id = ?1",
 	[ST_CRL_DEL_ENTRIES] = "DELETE FROM crl_entries WHERE crl_id = ?1",
 	[ST_CRL_INSERT_ENTRY] =
 	    "INSERT OR IGNORE INTO crl_entries (crl_id, serial, revoked_at, reason)"
 	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_CRL_RETIRE] = "UPDATE crls SET retired_at = ?2 WHERE id = ?1 AND retired_at IS NULL",
 };
 
 struct gc_group;
@@ -93,6 +96,8 @@ struct sq {
 };
 
 static const unsigned char empty_blob[1];
+
+static int bind_dp(sqlite3_stmt *st, int i, const unsigned char *dp, size_t dp_len);
 
 int
 mdg_store_sqlite_schema_version(void)
@@ -290,7 +295,11 @@ append_row(struct sq *q, const struct mdg_acceptance_new *a, int64_t *seq,
 	    bind_text(ins, 11, a->client_addr) != SQLITE_OK ||
 	    bind_text(ins, 12, a->effective_from) != SQLITE_OK ||
 	    bind_blob(ins, 13, prev, MDG_HASH_LEN) != SQLITE_OK ||
-	    bind_blob(ins, 14, hash, MDG_HASH_LEN) != SQLITE_OK) {
+	    bind_blob(ins, 14, hash, MDG_HASH_LEN) != SQLITE_OK ||
+	    (a->cert_subject_der != NULL
+		     ? sqlite3_bind_int64(ins, 15, a->cert_not_after)
+		     : sqlite3_bind_null(ins, 15)) != SQLITE_OK ||
+	    bind_dp(ins, 16, a->cert_subject_der, a->cert_subject_len) != SQLITE_OK) {
 		done(ins);
 		return AP_FAILED;
 	}
@@ -580,6 +589,8 @@ read_scope(struct sq *q, struct mdg_crl_scope *out, unsigned char *sha256)
 	out->next_update = (time_t)sqlite3_column_int64(st, 3);
 	out->imported_at = (time_t)sqlite3_column_int64(st, 4);
 	out->entries = sqlite3_column_int64(st, 5);
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+		out->retired_at = (time_t)sqlite3_column_int64(st, 7);
 	if (sha256 != NULL) {
 		if (sqlite3_column_bytes(st, 6) != 32)
 			return MDG_STORE_ERROR;
@@ -600,6 +611,10 @@ sq_crl_scope(void *cls, const unsigned char *issuer, size_t issuer_len,
 	    bind_dp(st, 2, dp, dp_len) == SQLITE_OK)
 		s = read_scope(q, out, NULL);
 	done(st);
+	/* a retired scope covers nothing (its entries still count for
+	 * crl_lookup) */
+	if (s == MDG_STORE_OK && out->retired_at != 0)
+		s = MDG_STORE_NOT_FOUND;
 	return s;
 }
 
@@ -656,6 +671,8 @@ sq_list_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s), voi
 		sc.next_update = (time_t)sqlite3_column_int64(st, 5);
 		sc.imported_at = (time_t)sqlite3_column_int64(st, 6);
 		sc.entries = sqlite3_column_int64(st, 7);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			sc.retired_at = (time_t)sqlite3_column_int64(st, 8);
 		if (fn(arg, &sc) != 0) {
 			rc = SQLITE_DONE;
 			break;
@@ -746,22 +763,34 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 	char scope[1100], nnew[64], nheld[64];
 	enum mdg_store_status s = MDG_STORE_ERROR, f;
 	struct mdg_crl_entry *order = NULL;
+	const unsigned char *key;
+	unsigned char *own_key = NULL;
 	int64_t id, count = 0;
-	size_t i;
+	size_t i, key_len;
 	int cmp, rc, sorted;
 
 	snprintf(msg, msglen, "database error");
 	if (c->issuer_der == NULL || c->issuer_len == 0 || c->number_len > MDG_CRLNUM_MAX ||
-	    (c->n_entries > 0 && c->entries == NULL)) {
+	    (c->n_entries > 0 && c->entries == NULL) || (c->dp_der == NULL && c->dp_key != NULL)) {
 		snprintf(msg, msglen, "invalid CRL import (internal error)");
 		return MDG_STORE_ERROR;
+	}
+	/* the scope's key: the distribution point name in canonical form */
+	key = c->dp_key;
+	key_len = c->dp_key_len;
+	if (c->dp_der != NULL && key == NULL) {
+		if (mdg_der_name_canon(c->dp_der, c->dp_len, &own_key, &key_len) == -1) {
+			snprintf(msg, msglen, "invalid CRL import: the distribution point is no name");
+			return MDG_STORE_ERROR;
+		}
+		key = own_key;
 	}
 	if (tx_begin(q) == -1)
 		goto out;
 
 	st = q->st[ST_CRL_SCOPE];
 	if (bind_blob(st, 1, c->issuer_der, c->issuer_len) != SQLITE_OK ||
-	    bind_dp(st, 2, c->dp_der, c->dp_len) != SQLITE_OK)
+	    bind_dp(st, 2, key, key_len) != SQLITE_OK)
 		f = MDG_STORE_ERROR;
 	else
 		f = read_scope(q, &held, held_sha);
@@ -773,7 +802,11 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 		cmp = number_cmp(c->number, c->number_len, held.number, held.number_len);
 		if (cmp == 0 && memcmp(c->sha256, held_sha, 32) == 0) {
 			*outcome = MDG_CRL_UNCHANGED;
-			snprintf(msg, msglen, "unchanged");
+			if (held.retired_at != 0)
+				snprintf(msg, msglen, "unchanged, and the scope stays retired: only a "
+					 "newer CRL of it brings it back");
+			else
+				snprintf(msg, msglen, "unchanged");
 			s = MDG_STORE_OK;
 			goto out;
 		}
@@ -805,7 +838,8 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 		    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->this_update) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 5, (sqlite3_int64)c->next_update) != SQLITE_OK ||
 		    sqlite3_bind_int64(st, 6, (sqlite3_int64)now) != SQLITE_OK ||
-		    bind_blob(st, 7, c->sha256, 32) != SQLITE_OK)
+		    bind_blob(st, 7, c->sha256, 32) != SQLITE_OK ||
+		    bind_dp(st, 8, key, key_len) != SQLITE_OK)
 			rc = SQLITE_ERROR;
 		else
 			rc = sqlite3_step(st);
@@ -849,7 +883,8 @@ sq_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)c->next_update) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, (sqlite3_int64)now) != SQLITE_OK ||
 	    bind_blob(st, 6, c->sha256, 32) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 7, count) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 7, count) != SQLITE_OK ||
+	    bind_dp(st, 8, c->dp_der, c->dp_len) != SQLITE_OK)
 		rc = SQLITE_ERROR;
 	else
 		rc = sqlite3_step(st);
@@ -866,7 +901,26 @@ out:
 		snprintf(msg, msglen, "database error: %s", sqlite3_errmsg(q->db));
 	tx_rollback(q);
 	free(order);
+	OPENSSL_free(own_key);
 	return s;
+}
+
+static enum mdg_store_status
+sq_crl_retire(void *cls, int64_t id, time_t now)
+{
+	struct sq *q = cls;
+	sqlite3_stmt *st = q->st[ST_CRL_RETIRE];
+	int rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK)
+		rc = SQLITE_ERROR;
+	else
+		rc = first_step(st);
+	done(st);
+	if (rc != SQLITE_DONE)
+		return MDG_STORE_ERROR;
+	return sqlite3_changes(q->db) == 1 ? MDG_STORE_OK : MDG_STORE_NOT_FOUND;
 }
 
 static enum mdg_store_status
@@ -949,6 +1003,7 @@ static const struct mdg_store_ops sqlite_ops = {
 	.log_stats = sq_log_stats,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
+	.crl_retire = sq_crl_retire,
 };
 
 /* Runs a statement without parameters that may return one row, which is
@@ -1070,6 +1125,64 @@ out:
 	return rc;
 }
 
+/* What a migration needs beyond its SQL, inside its transaction.
+ * 5 (005_crl_dp_key.sql): the canonical key of every partition CRL held. */
+static int
+post_migrate(sqlite3 *db, const char *path, int version, char *err, size_t errlen)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	unsigned char *key = NULL;
+	size_t key_len;
+	int64_t id;
+	int rc = -1, step;
+
+	if (version != 5)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT id, dp FROM crls WHERE dp IS NOT NULL AND dp_key IS NULL"
+			       " ORDER BY id LIMIT 1", -1, &sel, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE crls SET dp_key = ?2 WHERE id = ?1", -1, &upd, NULL) !=
+		    SQLITE_OK)
+		goto dberr;
+	/* one row at a time: no update under an open cursor of the same table */
+	while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(sel, 0);
+		if (mdg_der_name_canon(sqlite3_column_blob(sel, 1),
+				       (size_t)sqlite3_column_bytes(sel, 1), &key, &key_len) == -1) {
+			snprintf(err, errlen, "database %s: migration 5: the distribution point of CRL "
+				 "id %lld does not parse as a name", path, (long long)id);
+			goto out;
+		}
+		sqlite3_reset(sel);
+		if (sqlite3_bind_int64(upd, 1, id) != SQLITE_OK ||
+		    bind_blob(upd, 2, key, key_len) != SQLITE_OK)
+			goto dberr;
+		step = sqlite3_step(upd);
+		done(upd);
+		OPENSSL_free(key);
+		key = NULL;
+		if (step == SQLITE_CONSTRAINT_UNIQUE) {
+			snprintf(err, errlen, "database %s: migration 5: CRL id %lld names the same "
+				 "distribution point as another CRL of its issuer, in another encoding: "
+				 "two scopes are now one; delete one of them (crls and its crl_entries) "
+				 "and migrate again", path, (long long)id);
+			goto out;
+		}
+		if (step != SQLITE_DONE)
+			goto dberr;
+	}
+	if (step != SQLITE_DONE)
+		goto dberr;
+	rc = 0;
+	goto out;
+dberr:
+	snprintf(err, errlen, "database %s: migration 5 failed: %s", path, sqlite3_errmsg(db));
+out:
+	OPENSSL_free(key);
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	return rc;
+}
+
 int
 mdg_store_sqlite_migrate(const char *path, int *from, int *to, char *err, size_t errlen)
 {
@@ -1120,6 +1233,8 @@ mdg_store_sqlite_migrate(const char *path, int *from, int *to, char *err, size_t
 					 sqlite3_errmsg(db));
 				goto out;
 			}
+			if (post_migrate(db, path, cur, err, errlen) == -1)
+				goto out;
 			snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", cur);
 			if (exec_int(db, sql, NULL) == -1) {
 				snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db));

@@ -18,7 +18,7 @@ enum {
 static const char q_select[] =
     "SELECT seq, receipt_id, issuer, serial, cert_sha256, accepted_at, effective_from,"
     " reason, holder_name, client_addr, export_batch, request_sha256, prev_hash, hash,"
-    " CASE WHEN ?9 THEN request END"
+    " CASE WHEN ?9 THEN request END, cert_not_after, cert_subject"
     " FROM acceptances WHERE seq > ?1";
 static const char q_since[] = " AND accepted_unix >= ?2";
 static const char q_until[] = " AND accepted_unix < ?3";
@@ -139,6 +139,9 @@ mdg_sqlite_log_query(sqlite3 *db, const struct mdg_log_filter *f,
 		r.hash = col_blob(st, 13, &r.hash_len);
 		if (f->with_request)
 			r.request_der = col_blob(st, 14, &r.request_len);
+		r.has_cert_not_after = sqlite3_column_type(st, 15) == SQLITE_INTEGER;
+		r.cert_not_after = sqlite3_column_int64(st, 15);
+		r.cert_subject_der = col_blob(st, 16, &r.cert_subject_len);
 		if (fn(arg, &r) != 0) {
 			rc = SQLITE_DONE;
 			break;

@@ -115,39 +115,45 @@ static const char *proc_en(enum mdg_procedure p)
 	return p == MDG_PROC_REVOCATION ? "Revocation of your own certificate" : "Validity check of your own certificate";
 }
 
-/* The result's titles in one language, one per procedure where they differ. */
-static void titles(FILE *f, enum mdg_result r, enum mdg_lang lang)
+static const char *proc_short_ja(enum mdg_procedure p)
 {
-	const char *prev = NULL;
-
-	for (size_t i = 0; i < 2; i++) {
-		if (!occurs(r, procs[i]))
-			continue;
-		const char *t = mdg_result_title(r, procs[i], lang);
-		if (prev != NULL && strcmp(prev, t) == 0)
-			continue;
-		if (prev != NULL)
-			fputs("<br>", f);
-		esc(f, t);
-		prev = t;
-	}
+	return p == MDG_PROC_REVOCATION ? "失効申請" : "有効性確認";
 }
 
+static const char *proc_short_en(enum mdg_procedure p)
+{
+	return p == MDG_PROC_REVOCATION ? "Revocation" : "Validity check";
+}
+
+/* One row per procedure and result, keyed by the Japanese title of the
+ * screen the holder sees; the result's name (the API's) comes last. */
 static void results_table(FILE *f)
 {
 	fputs("<table>\n<caption>結果と意味 / Results and what they mean</caption>\n"
-	      "<thead><tr><th scope=\"col\">結果 / result</th><th scope=\"col\">画面の題名</th>"
-	      "<th scope=\"col\" lang=\"en\">Title</th></tr></thead>\n<tbody>\n",
+	      "<thead><tr><th scope=\"col\">画面の題名</th><th scope=\"col\">手続 / <span lang=\"en\">Procedure</span></th>"
+	      "<th scope=\"col\" lang=\"en\">Title</th><th scope=\"col\">結果の名前 / <span lang=\"en\">result</span></th>"
+	      "</tr></thead>\n",
 	      f);
-	for (int r = 0; r < MDG_RESULT_COUNT; r++) {
-		const char *n = mdg_result_name((enum mdg_result)r);
-		fprintf(f, "<tr><th scope=\"row\"><a href=\"/results/%s\"><code>%s</code></a></th><td>", n, n);
-		titles(f, (enum mdg_result)r, MDG_LANG_JA);
-		fputs("</td><td lang=\"en\">", f);
-		titles(f, (enum mdg_result)r, MDG_LANG_EN);
-		fputs("</td></tr>\n", f);
+	for (size_t i = 0; i < 2; i++) {
+		enum mdg_procedure p = procs[i];
+		fputs("<tbody>\n", f);
+		for (int r = 0; r < MDG_RESULT_COUNT; r++) {
+			if (!occurs((enum mdg_result)r, p))
+				continue;
+			const char *n = mdg_result_name((enum mdg_result)r);
+			fprintf(f, "<tr><th scope=\"row\"><a href=\"/results/%s#%s\">", n, mdg_procedure_name(p));
+			esc(f, mdg_result_title((enum mdg_result)r, p, MDG_LANG_JA));
+			fputs("</a></th><td>", f);
+			esc(f, proc_short_ja(p));
+			fputs(" / <span lang=\"en\">", f);
+			esc(f, proc_short_en(p));
+			fputs("</span></td><td lang=\"en\">", f);
+			esc(f, mdg_result_title((enum mdg_result)r, p, MDG_LANG_EN));
+			fprintf(f, "</td><td><code>%s</code></td></tr>\n", n);
+		}
+		fputs("</tbody>\n", f);
 	}
-	fputs("</tbody>\n</table>\n", f);
+	fputs("</table>\n", f);
 }
 
 static void pair_open(FILE *f)
@@ -165,7 +171,199 @@ static void pair_close(FILE *f)
 	fputs("</div>\n</div>\n", f);
 }
 
-char *mdg_toppage_html(size_t *len)
+/* The window's address in a command: the configured or requested one, else
+ * a placeholder in the page's language. */
+static void window_url(FILE *f, const struct mdg_toppage_site *site, enum mdg_lang lang)
+{
+	if (site->window_url != NULL && site->window_url[0] != '\0')
+		esc(f, site->window_url);
+	else
+		fputs(lang == MDG_LANG_EN ? "https://(this window's address)/" : "https://(この窓口のアドレス)/", f);
+}
+
+static int host_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+}
+
+int mdg_toppage_origin(const char *scheme, const char *host, char *out, size_t outlen)
+{
+	const char *p = host;
+
+	if (host == NULL || (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		return -1;
+	if (*p == '[') {
+		/* an IPv6 literal: hex digits, colons and dots (an embedded IPv4) */
+		for (p++; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F') ||
+			  *p == ':' || *p == '.';
+		     p++)
+			;
+		if (*p != ']' || p == host + 1)
+			return -1;
+		p++;
+	} else {
+		while (host_char(*p))
+			p++;
+		if (p == host || host[0] == '.' || host[0] == '-')
+			return -1;
+	}
+	if (*p == ':') {
+		const char *port = ++p;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (p == port || p - port > 5)
+			return -1;
+	}
+	if (*p != '\0' || p - host > 255)
+		return -1;
+	int n = snprintf(out, outlen, "%s://%s/", scheme, host);
+	if (n < 0 || (size_t)n >= outlen) {
+		if (outlen > 0)
+			out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+/* The commands that build the client alone on Debian 12 (meson option
+ * client_only: only OpenSSL, jansson, libcurl, libp11; nothing of the
+ * server). tests/e2e/test_toppage_build.py runs them as written. */
+static const char client_build[] =
+	"sudo apt-get install build-essential meson ninja-build pkg-config scdoc \\\n"
+	"  libssl-dev libjansson-dev libcurl4-openssl-dev libp11-dev\n"
+	"meson setup build-client -Dclient_only=true --buildtype=release\n"
+	"ninja -C build-client\n"
+	"sudo ninja -C build-client install\n";
+
+static void client_section(FILE *f, const struct mdg_toppage_site *site)
+{
+	int have_url = site->client_url != NULL && site->client_url[0] != '\0';
+
+	fputs("<section id=\"client\">\n<h2>利用者クライアントソフト / The client software</h2>\n", f);
+	fputs("<h3 id=\"get-client\">入手 / <span lang=\"en\">Getting it</span></h3>\n", f);
+	pair_open(f);
+	fputs("<p>手続には利用者クライアントソフト <code>madoguchi-client</code> を使用します。"
+	      "madoguchi のソースに含まれています(<code>client/</code>)。</p>\n",
+	      f);
+	if (have_url) {
+		fputs("<p>この窓口の入手先: <a class=\"client-url\" href=\"", f);
+		esc(f, site->client_url);
+		fputs("\">", f);
+		esc(f, site->client_url);
+		fputs("</a></p>\n", f);
+	} else {
+		fputs("<p>この窓口では入手先が案内されていません。ソースの入手先は窓口の運用者にお問い合わせください。</p>\n", f);
+	}
+	pair_mid(f);
+	fputs("<p>The procedures use the client software <code>madoguchi-client</code>. It is part of the madoguchi "
+	      "sources (<code>client/</code>).</p>\n",
+	      f);
+	if (have_url) {
+		fputs("<p>This window offers it at: <a class=\"client-url\" href=\"", f);
+		esc(f, site->client_url);
+		fputs("\">", f);
+		esc(f, site->client_url);
+		fputs("</a></p>\n", f);
+	} else {
+		fputs("<p>This window names no place to get it; ask the window's operator where to get the sources.</p>\n", f);
+	}
+	pair_close(f);
+
+	fputs("<h3 id=\"build-client\">作成と導入(Debian 12) / <span lang=\"en\">Building and installing it (Debian 12)</span></h3>\n",
+	      f);
+	pair_open(f);
+	fputs("<p>展開したソースのディレクトリで、次のコマンドを実行します。作成されるのは利用者クライアントソフトだけで、"
+	      "必要なのはコンパイラ、meson、ninja、pkg-config と、OpenSSL、jansson、libcurl、libp11 のライブラリです。"
+	      "導入されるのは <code>madoguchi-client</code> とその説明書(<code>man madoguchi-client</code>)だけで、"
+	      "オンライン窓口のサーバやその systemd ユニットはパソコンに導入されません。</p>\n",
+	      f);
+	pair_mid(f);
+	fputs("<p>In the directory of the unpacked sources, run the commands below. They build the client alone and "
+	      "need only the compiler, meson, ninja, pkg-config and the OpenSSL, jansson, libcurl and libp11 libraries. "
+	      "They install <code>madoguchi-client</code> and its manual (<code>man madoguchi-client</code>) only: "
+	      "nothing of the window's server or its systemd units goes on your PC.</p>\n",
+	      f);
+	pair_close(f);
+	fputs("<pre id=\"client-build\">", f);
+	esc(f, client_build);
+	fputs("</pre>\n", f);
+
+	fputs("<h3 id=\"use-card\">ICカードで使う / <span lang=\"en\">Using it with an IC card</span></h3>\n", f);
+	pair_open(f);
+	fputs("<p>ICカードリーダライタには OpenSC(PKCS#11 モジュール <code>opensc-pkcs11.so</code>)と pcscd を使います"
+	      "(<code>sudo apt-get install opensc pcscd</code>)。例えば有効性確認は:</p>\n<pre>madoguchi-client check --url ",
+	      f);
+	window_url(f, site, MDG_LANG_JA);
+	fputs(" \\\n  --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so</pre>\n"
+	      "<p>トークン名は既定で <code>JPKI</code>、鍵は <code>Digital Signature Key</code> です。"
+	      "パスワードは画面に表示されずに入力できます。"
+	      "各確認画面で内容を確認し、<kbd>y</kbd> で次に進みます。"
+	      "結果は日本語(<code>--lang ja</code>、既定)または英語(<code>--lang en</code>)で表示され、"
+	      "終了ステータスで結果が分かります(<code>man madoguchi-client</code>)。</p>\n",
+	      f);
+	pair_mid(f);
+	fputs("<p>The IC card reader is used through OpenSC (the PKCS#11 module <code>opensc-pkcs11.so</code>) and "
+	      "pcscd (<code>sudo apt-get install opensc pcscd</code>). A validity check, for example:</p>\n"
+	      "<pre>madoguchi-client check --url ",
+	      f);
+	window_url(f, site, MDG_LANG_EN);
+	fputs(" \\\n  --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so</pre>\n"
+	      "<p>The token label defaults to <code>JPKI</code> and the key to <code>Digital Signature Key</code>. "
+	      "The password is typed without being shown. Check each confirmation screen and answer "
+	      "<kbd>y</kbd> to go on. The result is shown in Japanese (<code>--lang ja</code>, the default) or "
+	      "English (<code>--lang en</code>), and the exit status tells the result "
+	      "(<code>man madoguchi-client</code>).</p>\n",
+	      f);
+	pair_close(f);
+	fputs("</section>\n", f);
+}
+
+/* The screens madoguchi-client shows by itself (manual 2.2.4-2.2.8 and
+ * 3.2.4-3.2.8, and what a client on a network meets): nothing is sent. */
+static void client_errors_section(FILE *f, const struct mdg_toppage_site *site)
+{
+	fputs("<section id=\"client-errors\">\n<h2>ICカードと接続のエラー / IC card and connection errors</h2>\n", f);
+	pair_open(f);
+	fputs("<p>次の画面は利用者クライアントソフトが表示します(オンライン窓口には何も送信されません)。</p>\n<dl>\n"
+	      "<dt>利用者クライアントソフトの確認</dt><dd><code>madoguchi-client</code> が見つからない(起動できない)場合は、"
+	      "<a href=\"#build-client\">作成と導入</a>の手順で導入してください。</dd>\n"
+	      "<dt>ICカード準備エラー</dt><dd>ICカードリーダライタの接続と電源、ICカードの挿入を確認してください。</dd>\n"
+	      "<dt>予期しないエラー</dt><dd>処理の途中でICカードが抜かれた場合などです。ICカードを挿入し、はじめからやり直してください。</dd>\n"
+	      "<dt>パスワード確認失敗</dt><dd>入力したパスワードが正しくありません。続けて5回間違えるとICカードがロックされます。"
+	      "残りの回数に注意して入力し直すか、手続を中止してください。</dd>\n"
+	      "<dt>パスワードロック</dt><dd>パスワードを続けて5回間違えるとロックされます。電子証明書を発行した市区町村の窓口で解除の手続きを行ってください。</dd>\n"
+	      "<dt>申請(確認)に必要な情報の取込みエラー</dt><dd>ICカードから電子証明書または鍵を読み取れませんでした。ICカードが正しく挿入されているか確認し、もう一度取込んでください。</dd>\n"
+	      "<dt>有効期限切れの電子証明書</dt><dd>失効申請も有効性確認も送信する必要はありません。</dd>\n"
+	      "<dt>オンライン窓口に接続できません</dt><dd>ネットワークと、接続先(<code>",
+	      f);
+	window_url(f, site, MDG_LANG_JA);
+	fputs("</code>)を確認し、しばらく経ってからはじめからやり直してください。"
+	      "接続先のサーバ証明書を確認できない場合、利用者クライアントソフトは何も送信しません。</dd>\n</dl>\n",
+	      f);
+	pair_mid(f);
+	fputs("<p>The client software shows these screens itself (nothing is sent to the window).</p>\n<dl>\n"
+	      "<dt>Client software check</dt><dd>If <code>madoguchi-client</code> is not found (or does not start), "
+	      "install it as in <a href=\"#build-client\">Building and installing it</a>.</dd>\n"
+	      "<dt>IC card not ready</dt><dd>Check the reader's connection and power, and that the card is inserted.</dd>\n"
+	      "<dt>Unexpected error</dt><dd>For example the card was removed during the operation. Insert it and start again.</dd>\n"
+	      "<dt>Wrong password</dt><dd>The password entered is not correct. Five wrong passwords in a row lock the card: "
+	      "mind the tries left and enter it again, or cancel the procedure.</dd>\n"
+	      "<dt>Password locked</dt><dd>Five wrong passwords in a row lock the card. Have it unlocked at the municipal "
+	      "office that issued your certificate.</dd>\n"
+	      "<dt>Error reading the information</dt><dd>The certificate or the key could not be read from the card. "
+	      "Check that the card is inserted properly and read it again.</dd>\n"
+	      "<dt>Expired certificate</dt><dd>There is no need to send a revocation or a validity check.</dd>\n"
+	      "<dt>Cannot reach the online window</dt><dd>Check the network and the address (<code>",
+	      f);
+	window_url(f, site, MDG_LANG_EN);
+	fputs("</code>), wait a while and start again from the beginning. The client software sends nothing to a "
+	      "server whose certificate it cannot verify.</dd>\n</dl>\n",
+	      f);
+	pair_close(f);
+	fputs("</section>\n", f);
+}
+
+char *mdg_toppage_html(const struct mdg_toppage_site *site, size_t *len)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -180,7 +378,7 @@ char *mdg_toppage_html(size_t *len)
 	      "<li><a href=\"#procedures\">手続 / Procedures</a></li>\n"
 	      "<li><a href=\"#client\">利用者クライアントソフト / The client software</a></li>\n"
 	      "<li><a href=\"#results\">結果の意味 / What each result means</a></li>\n"
-	      "<li><a href=\"#client-errors\">ICカードのエラー / IC card errors</a></li>\n"
+	      "<li><a href=\"#client-errors\">ICカードと接続のエラー / IC card and connection errors</a></li>\n"
 	      "</ul></nav>\n",
 	      f);
 
@@ -222,11 +420,13 @@ char *mdg_toppage_html(size_t *len)
 			"<li>署名確認: %sに電子署名します。</li>\n"
 			"<li>送信確認: 送信すると取り消すことはできません。</li>\n"
 			"<li>結果の通知が表示されます。</li>\n</ol>\n"
-			"<p>コマンド: <code>madoguchi-client %s --url https://(この窓口のアドレス)/</code></p>\n",
+			"<p>コマンド: <code>madoguchi-client %s --url ",
 			rev ? "ICカードに格納された自己の署名用電子証明書の失効を申請します。受理された失効は、翌日のCRL(証明書失効リスト)の発行から有効になります。"
 			    : "ICカードに格納された自己の署名用電子証明書が現在有効であるかを確認します。",
 			rev ? "申請に必要な情報" : "確認に必要な情報", rev ? "失効申請書" : "有効性確認申請書",
 			rev ? "失効申請書" : "有効性確認申請書", rev ? "revoke" : "check");
+		window_url(f, site, MDG_LANG_JA);
+		fputs("</code></p>\n", f);
 		pair_mid(f);
 		fprintf(f,
 			"<p>%s</p>\n<ol>\n"
@@ -236,76 +436,33 @@ char *mdg_toppage_html(size_t *len)
 			"<li>Confirm the signature: the form is signed.</li>\n"
 			"<li>Confirm sending: once sent, it cannot be withdrawn.</li>\n"
 			"<li>The result notice is shown.</li>\n</ol>\n"
-			"<p>Command: <code>madoguchi-client %s --url https://(this window's address)/</code></p>\n",
+			"<p>Command: <code>madoguchi-client %s --url ",
 			rev ? "Ask for the revocation of your own signing certificate on your IC card. An accepted revocation "
 			      "takes effect when the next day's CRL (certificate revocation list) is issued."
 			    : "Check that your own signing certificate on your IC card is valid now.",
 			rev ? "revocation request form" : "validity check request form", rev ? "revoke" : "check");
+		window_url(f, site, MDG_LANG_EN);
+		fputs("</code></p>\n", f);
 		pair_close(f);
 	}
 	fputs("</section>\n", f);
 
-	fputs("<section id=\"client\">\n<h2>利用者クライアントソフト / The client software</h2>\n", f);
-	pair_open(f);
-	fputs("<p>手続には利用者クライアントソフト <code>madoguchi-client</code> を使用します。"
-	      "madoguchi のソース(<code>client/</code>)に含まれており、Debian 12 では次のように作成・導入できます。</p>\n"
-	      "<pre>sudo apt-get install libcurl4-openssl-dev libp11-dev opensc\n"
-	      "meson setup build &amp;&amp; ninja -C build &amp;&amp; sudo ninja -C build install</pre>\n"
-	      "<p>ICカード(PKCS#11、例えば OpenSC の <code>opensc-pkcs11.so</code>)を使う場合:</p>\n"
-	      "<pre>madoguchi-client check --url https://(この窓口のアドレス)/ \\\n"
-	      "  --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so</pre>\n"
-	      "<p>トークン名は既定で <code>JPKI</code>、鍵は <code>Digital Signature Key</code> です。"
-	      "パスワードは画面に表示されずに入力できます。"
-	      "各確認画面で内容を確認し、<kbd>y</kbd> で次に進みます。"
-	      "結果は日本語(<code>--lang ja</code>、既定)または英語(<code>--lang en</code>)で表示され、"
-	      "終了ステータスで結果が分かります(<code>man madoguchi-client</code>)。</p>\n",
-	      f);
-	pair_mid(f);
-	fputs("<p>The procedures use the client software <code>madoguchi-client</code>. It is part of the madoguchi "
-	      "sources (<code>client/</code>); on Debian 12 build and install it as shown.</p>\n"
-	      "<p>With an IC card (PKCS#11, e.g. OpenSC's <code>opensc-pkcs11.so</code>):</p>\n"
-	      "<pre>madoguchi-client check --url https://(this window's address)/ \\\n"
-	      "  --pkcs11-module /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so</pre>\n"
-	      "<p>The token label defaults to <code>JPKI</code> and the key to <code>Digital Signature Key</code>. "
-	      "The password is typed without being shown. Check each confirmation screen and answer "
-	      "<kbd>y</kbd> to go on. The result is shown in Japanese (<code>--lang ja</code>, the default) or "
-	      "English (<code>--lang en</code>), and the exit status tells the result "
-	      "(<code>man madoguchi-client</code>).</p>\n",
-	      f);
-	pair_close(f);
-	fputs("</section>\n", f);
+	client_section(f, site);
 
 	fputs("<section id=\"results\">\n<h2>結果の意味 / What each result means</h2>\n", f);
 	pair_open(f);
-	fputs("<p>オンライン窓口は、申請ごとに次のいずれかの結果を通知します。結果の名前を選ぶと、意味と次にすべきことを表示します。</p>\n", f);
+	fputs("<p>オンライン窓口は、申請ごとに次のいずれかの結果を通知します。画面の題名は手続ごとに異なります。"
+	      "題名を選ぶと、その手続での意味と次にすべきことを表示します。</p>\n",
+	      f);
 	pair_mid(f);
-	fputs("<p>The window answers each request with one of these results. Follow a result's name for what it "
-	      "means and what to do next.</p>\n",
+	fputs("<p>The window answers each request with one of these results; a result's title depends on the "
+	      "procedure. Follow a title for what it means on that procedure and what to do next.</p>\n",
 	      f);
 	pair_close(f);
 	results_table(f);
 	fputs("</section>\n", f);
 
-	fputs("<section id=\"client-errors\">\n<h2>ICカードのエラー / IC card errors</h2>\n", f);
-	pair_open(f);
-	fputs("<p>次の画面は利用者クライアントソフトが表示します(オンライン窓口には何も送信されません)。</p>\n<ul>\n"
-	      "<li>ICカード準備エラー: ICカードリーダライタの接続と電源、ICカードの挿入を確認してください。</li>\n"
-	      "<li>予期しないエラー: 処理の途中でICカードが抜かれた場合などです。ICカードを挿入し、はじめからやり直してください。</li>\n"
-	      "<li>パスワードロック: パスワードを続けて5回間違えるとロックされます。電子証明書を発行した市区町村の窓口で解除の手続きを行ってください。</li>\n"
-	      "<li>取込みエラー: ICカードから電子証明書または鍵を読み取れませんでした。</li>\n"
-	      "<li>有効期限切れの電子証明書: 失効申請も有効性確認も送信する必要はありません。</li>\n</ul>\n",
-	      f);
-	pair_mid(f);
-	fputs("<p>The client software shows these screens itself (nothing is sent to the window).</p>\n<ul>\n"
-	      "<li>IC card not ready: check the reader's connection and power, and that the card is inserted.</li>\n"
-	      "<li>Unexpected error: for example the card was removed during the operation. Insert it and start again.</li>\n"
-	      "<li>Password locked: five wrong passwords in a row lock the card. Have it unlocked at the municipal "
-	      "office that issued your certificate.</li>\n"
-	      "<li>Import error: the certificate or the key could not be read from the card.</li>\n"
-	      "<li>Expired certificate: there is no need to send a revocation or a validity check.</li>\n</ul>\n",
-	      f);
-	pair_close(f);
-	fputs("</section>\n", f);
+	client_errors_section(f, site);
 	tail(f);
 	return finish(f, &buf, &size, len);
 }
@@ -337,7 +494,10 @@ static void one_result(FILE *f, enum mdg_result r)
 		esc(f, proc_ja(p));
 		fputs(" / <span lang=\"en\">", f);
 		esc(f, proc_en(p));
-		fprintf(f, "</span></h2>\n<p>HTTP %u</p>\n", mdg_result_status(r, p));
+		if (mdg_result_statuses(r) != NULL)
+			fprintf(f, "</span></h2>\n<p>HTTP %s</p>\n", mdg_result_statuses(r));
+		else
+			fprintf(f, "</span></h2>\n<p>HTTP %u</p>\n", mdg_result_status(r, p));
 		pair_open(f);
 		title_detail(f, r, p, MDG_LANG_JA);
 		pair_mid(f);

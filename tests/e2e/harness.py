@@ -269,8 +269,9 @@ class PKI:
         return os.path.join(self.dir, 'ca', name + '.key.pem')
 
     def make_crl(self, ca, number, dp=None, revoke=(), this_update_hours=None,
-                 next_update_hours=None, pem=False):
-        """`mkpki crl`; returns the new file's path."""
+                 next_update_hours=None, pem=False, dp_printable=False):
+        """`mkpki crl`; returns the new file's path. dp_printable: the IDP
+        name's values all PrintableString (the holders' is UTF8String)."""
         self._n += 1
         out = os.path.join(self.root, 'extra-%d-%s-%d.crl.%s' % (
             self._n, ca, number, 'pem' if pem else 'der'))
@@ -285,6 +286,8 @@ class PKI:
             cmd += ['--revoke', r]
         if pem:
             cmd += ['--pem']
+        if dp_printable:
+            cmd += ['--dp-printable']
         cmd += ['--out', out]
         run(cmd, check=True)
         return out

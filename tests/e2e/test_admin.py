@@ -72,6 +72,44 @@ class Database(unittest.TestCase):
         self.assertGreater(cp.returncode, 0)
         self.assertIn('usage', text(cp).lower())
 
+    def test_version_and_help_at_every_level(self):
+        cp = run([ADMIN, '--version'])
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertRegex(cp.stdout.decode(), r'^madoguchi-admin \d+\.\d+\.\d+\n$')
+        # no config needed for help
+        for args, must in ((['--help'], 'MADOGUCHI_CONFIG'), (['log', '--help'], 'log export'),
+                           (['crl', '--help'], 'crl retire'), (['db', '--help'], 'db migrate'),
+                           (['crl', 'import', '--help'], 'FILE...'),
+                           (['crl', 'retire', '--help'], '--dp DN'),
+                           (['log', 'show', '--help'], 'dashes'),
+                           (['log', 'export', '-h'], '--batch N'),
+                           (['--config', '/nowhere.conf', 'log', 'verify', '--help'], '--head')):
+            with self.subTest(args=args):
+                cp = run([ADMIN] + args)
+                self.assertEqual(cp.returncode, 0, text(cp))
+                self.assertIn('usage: madoguchi-admin', cp.stdout.decode())
+                self.assertIn(must, cp.stdout.decode())
+        cp = run([ADMIN, 'crl'])
+        self.assertEqual(cp.returncode, 2, text(cp))
+        self.assertIn('crl status', cp.stderr.decode())
+
+    def test_default_config(self):
+        d = Daemon(self.pki, name='defcfg', crls=('jlis-full',))
+        env = dict(os.environ, MADOGUCHI_CONFIG=d.config)
+        cp = subprocess.run([ADMIN, 'log', 'head'], env=env, capture_output=True, timeout=30)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertIn('count: 0', cp.stdout.decode())
+        env['MADOGUCHI_CONFIG'] = '/nowhere/m.conf'
+        cp = subprocess.run([ADMIN, 'log', 'head'], env=env, capture_output=True, timeout=30)
+        self.assertEqual(cp.returncode, 1, text(cp))
+        self.assertIn('/nowhere/m.conf', text(cp))
+        self.assertIn('MADOGUCHI_CONFIG', text(cp))
+        if not os.path.exists('/etc/madoguchi/madoguchi.conf'):
+            env.pop('MADOGUCHI_CONFIG')
+            cp = subprocess.run([ADMIN, 'log', 'head'], env=env, capture_output=True, timeout=30)
+            self.assertEqual(cp.returncode, 1, text(cp))
+            self.assertIn('/etc/madoguchi/madoguchi.conf', text(cp))
+
     def test_bad_config_is_refused(self):
         cp = run([ADMIN, '--config', os.path.join(self.pki.root, 'missing.conf'), 'crl', 'status'])
         self.assertNotEqual(cp.returncode, 0, text(cp))
@@ -120,6 +158,23 @@ class AcceptanceLog(DaemonCase):
         self.assertEqual(cp.returncode, 0, text(cp))
         cp = self.admin('log', 'verify', '--head', '5a' * 32)
         self.assertNotEqual(cp.returncode, 0, text(cp))
+
+    def test_1b_receipt_read_over_the_phone(self):
+        cp = self.admin('log', '--format', 'json', '--limit', '1')
+        rid = json.loads(cp.stdout.decode().splitlines()[0])['receiptId']
+        spaced = ' '.join(rid[i:i + 4] for i in range(0, 32, 4)).upper()
+        dashed = '-'.join(rid[i:i + 8] for i in range(0, 32, 8))
+        for form in (spaced, dashed):
+            with self.subTest(receipt=form):
+                cp = self.admin('log', 'show', form)
+                self.assertEqual(cp.returncode, 0, text(cp))
+                self.assertIn(rid, cp.stdout.decode())
+                cp = self.admin('log', '--receipt', form, '--format', 'json')
+                self.assertEqual(cp.returncode, 0, text(cp))
+                self.assertEqual(json.loads(cp.stdout)['receiptId'], rid)
+        cp = self.admin('log', 'show', rid[:-1] + ' x')
+        self.assertEqual(cp.returncode, 2, text(cp))
+        self.assertIn('32 hex digits', text(cp))
 
     def test_2_head_moves_with_acceptances(self):
         before = self.head()

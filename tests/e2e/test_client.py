@@ -23,7 +23,7 @@ import harness
 
 CLIENT = os.environ.get('MDG_CLIENT')
 SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so'
-PIN = '1234'
+PIN = '123456'  # the JPKI signing password is 6-16 letters and digits (issue 16)
 SO_PIN = '12345678'
 KEY_LABEL = 'Digital Signature Key'
 
@@ -34,7 +34,7 @@ EXIT = {'accepted': 0, 'valid': 0, 'revoked': 10, 'revocationAccepted': 11, 'exp
         'serviceError': 20,
         'usage': 2, 'cancelled': 3, 'cardNotReady': 30, 'unexpectedError': 31,
         'pinIncorrect': 32, 'pinLocked': 33, 'importError': 34, 'certificateExpired': 35,
-        'networkError': 40, 'badAnswer': 41}
+        'networkError': 40, 'badAnswer': 41, 'serverCertificateNotVerified': 40, 'pinFormat': 36}
 
 # PKCS#11 token flags (CK_TOKEN_INFO.flags) and SoftHSM's vendor attribute
 # that stores them in its token.object file
@@ -196,6 +196,18 @@ class ClientCase(harness.DaemonCase):
         self.assertEqual(cp.returncode, EXIT[state], cp.ctx)
         for t in texts:
             self.assertIn(t, cp.out, cp.ctx)
+        assertDetailsInTheirLanguage(self, cp.out + cp.err, cp.ctx)
+
+
+def assertDetailsInTheirLanguage(case, text, ctx=''):
+    """Issue 16: a Japanese screen's 詳細 line is Japanese (paths, labels and
+    CKR names may appear in it), an English screen's Detail line English."""
+    for line in text.splitlines():
+        if line.startswith('詳細: ') or line.startswith('ICカードの応答: '):
+            case.assertTrue(any(ord(ch) >= 0x3000 for ch in line.split(': ', 1)[1]),
+                            'an English detail on a Japanese screen: %r\n%s' % (line, ctx))
+        if line.startswith('Detail: ') or line.startswith('The token says: '):
+            case.assertFalse(any(ord(ch) >= 0x3000 for ch in line), 'Japanese on an English screen: %r' % line)
 
 
 class TokenFlow(ClientCase):
@@ -210,8 +222,9 @@ class TokenFlow(ClientCase):
                           '署名確認', '送信確認', h['applicant']['name'], h['applicant']['address'],
                           harness.wareki(harness.datetime.date.fromisoformat(h['applicant']['birthDate'])),
                           '地方公共団体情報システム機構 殿')
-        # the form is shown exactly as it is signed
-        self.assertIn(json.dumps(h['applicant'], ensure_ascii=False, separators=(',', ':')), cp.out, cp.ctx)
+        # issue 16: the holder reads the form, not its JSON or the nonce
+        self.assertNotIn(json.dumps(h['applicant'], ensure_ascii=False, separators=(',', ':')), cp.out, cp.ctx)
+        self.assertNotIn('"nonce"', cp.out, cp.ctx)
         cp = self.token_client(tok, 'revoke', '--reason', 'keyCompromise')
         self.assertScreen(cp, 'accepted', 'オンライン失効申請の受理通知', '受理番号', '失効する日時')
         self.assertEqual(self.daemon.acceptance_count(), before + 1)
@@ -257,11 +270,12 @@ class TokenFlow(ClientCase):
         tok = Token(h)
         n = len(self.posts())
         # declines at the signature step: nothing is signed or sent
-        cp = self.token_client(tok, 'revoke', stdin=b'y\nn\n', yes=False)
+        # (revoke asks the reason after reading the card: an empty line is the default)
+        cp = self.token_client(tok, 'revoke', stdin=b'y\n\nn\n', yes=False)
         self.assertScreen(cp, 'cancelled', '申請中止', '何も送信していません')
         self.assertNotIn('署名確認', cp.out, cp.ctx)
         # declines at the send step
-        cp = self.token_client(tok, 'revoke', stdin=b'y\ny\ny\nn\n', yes=False)
+        cp = self.token_client(tok, 'revoke', stdin=b'y\n\ny\ny\nn\n', yes=False)
         self.assertScreen(cp, 'cancelled', '送信確認', '何も送信していません')
         self.assertEqual(len(self.posts()), n, 'a cancelled request reached the window')
         # end of input is "no"
@@ -360,17 +374,17 @@ class TokenStates(ClientCase):
 
     def test_wrong_pin(self):
         tok = Token(self.pki.holder('valid-09'))
-        cp = self.token_client(tok, 'check', pin='9999')
+        cp = self.token_client(tok, 'check', pin='999999')
         # SoftHSM does not count tries but sets CKF_USER_PIN_COUNT_LOW
         self.assertScreen(cp, 'pinIncorrect', 'パスワード確認失敗', 'CKR_PIN_INCORRECT',
                           '残り回数が少なくなっている')
-        cp = self.token_client(tok, 'check', '--lang', 'en', pin='0000')
+        cp = self.token_client(tok, 'check', '--lang', 'en', pin='000000')
         self.assertScreen(cp, 'pinIncorrect', 'Wrong password', 'The token says: login: CKR_PIN_INCORRECT')
 
     def test_final_try_reported(self):
         tok = Token(self.pki.holder('valid-09'))
         tok.set_flags(CKF_USER_PIN_FINAL_TRY)
-        cp = self.token_client(tok, 'check', pin='9999')
+        cp = self.token_client(tok, 'check', pin='999999')
         self.assertScreen(cp, 'pinIncorrect', 'CKR_PIN_INCORRECT', 'あと1回です')
 
     def test_locked_token(self):
@@ -410,7 +424,7 @@ class TokenStates(ClientCase):
     def test_missing_certificate(self):
         tok = Token(self.pki.holder('valid-12'), cert=False)
         cp = self.token_client(tok, 'check')
-        self.assertScreen(cp, 'importError', '取込みエラー', 'no readable certificate')
+        self.assertScreen(cp, 'importError', '取込みエラー', '電子証明書をICカードから読み込めません')
 
     def test_certificate_without_facts(self):
         tok = Token(self.pki.holder('nofacts'))
@@ -423,7 +437,8 @@ class TokenStates(ClientCase):
         self.assertScreen(cp, 'certificateExpired', '有効期限切れの電子証明書',
                           '失効申請を行う必要はありません', '何も送信していません')
         cp = self.pem_client('expired', 'check', '--lang', 'en')
-        self.assertScreen(cp, 'certificateExpired', 'Expired certificate', 'Nothing has been sent')
+        self.assertScreen(cp, 'certificateExpired', 'Validity check of an expired certificate',
+                          'Nothing has been sent')
 
     def test_usage_errors(self):
         h = self.pki.holder('valid-13')
@@ -471,7 +486,7 @@ class CardLike(ClientCase):
 
     def test_right_pin_resets_the_count(self):
         tok = self.card('valid-22')
-        cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin='WRONG')
+        cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin='WRONG0')
         self.assertScreen(cp, 'pinIncorrect', 'CKR_PIN_INCORRECT')
         cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin=PIN)
         self.assertScreen(cp, 'valid', 'オンライン有効性確認結果通知:有効')
@@ -508,7 +523,7 @@ class Files(ClientCase):
         self.assertScreen(cp, 'accepted', 'Notice of acceptance of the online revocation request')
         # a prefectural CA of the manual's era: the form is addressed to its governor
         cp = self.pem_client('valid-pref', 'check')
-        self.assertScreen(cp, 'valid', '東京都知事殿')
+        self.assertScreen(cp, 'valid', '東京都知事 殿')
         cp = self.pem_client('valid-pref', 'check', '--lang', 'en')
         self.assertScreen(cp, 'valid', 'To the Governor of Tokyo-to')
         # an encrypted key: its passphrase is asked like the PIN
@@ -597,6 +612,379 @@ class HTTPS(unittest.TestCase):
         self.assertEqual(cp.returncode, EXIT['networkError'], cp.stdout.decode()[-2000:])
         self.assertIn('サーバ証明書', cp.stdout.decode())
 
+
+
+class Terminal:
+    """The client on a pseudo-terminal of its own: the PIN prompt (/dev/tty)
+    and the confirmations (stdin) both read from it, as for a person."""
+
+    def __init__(self, argv, env):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve(argv[0], argv, env)
+            finally:
+                os._exit(127)
+        self.out = b''
+        self.status = None
+
+    def text(self, start=0):
+        return self.out[start:].decode('utf-8', 'replace')
+
+    def wait_for(self, needle, start=0, timeout=20):
+        """Returns the length of the output once needle appears after start."""
+        deadline = time.time() + timeout
+        while needle.encode() not in self.out[start:]:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise AssertionError('no %r on the terminal: %s' % (needle, self.text()[-3000:]))
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b''
+            if not chunk:
+                raise AssertionError('client ended before %r: %s' % (needle, self.text()[-3000:]))
+            self.out += chunk
+        return len(self.out)
+
+    def type(self, line):
+        os.write(self.fd, line.encode() + b'\n')
+
+    def finish(self, timeout=30):
+        """Reads to the end; returns the exit status."""
+        deadline = time.time() + timeout
+        while self.status is None and time.time() < deadline:
+            try:
+                while select.select([self.fd], [], [], 0.1)[0]:
+                    chunk = os.read(self.fd, 65536)
+                    if not chunk:
+                        break
+                    self.out += chunk
+            except OSError:
+                pass
+            done, st = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                self.status = os.waitstatus_to_exitcode(st)
+        return self.status
+
+    def close(self):
+        if self.status is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+        os.close(self.fd)
+
+
+def holder_with_gender(pki, gender, names=None):
+    for name in names or ['valid-%02d' % i for i in range(27, 61)]:
+        try:
+            h = pki.holder(name)
+        except Exception:
+            continue
+        if h['applicant']['gender'] == gender:
+            return name, h
+    raise AssertionError('no test-PKI holder with gender %s' % gender)
+
+
+def grouped(receipt_id):
+    return ' '.join(receipt_id[i:i + 4] for i in range(0, len(receipt_id), 4))
+
+
+def jst_date(rfc3339):
+    t = harness.datetime.datetime.fromisoformat(rfc3339.replace('Z', '+00:00'))
+    return t.astimezone(harness.datetime.timezone(harness.datetime.timedelta(hours=9)))
+
+
+class PinForm(ClientCase):
+    """Issue 16 item 2: a PIN the card cannot have (the JPKI signing password
+    is 6-16 letters and digits) is refused by the client; it never reaches
+    the card, so it costs no try."""
+
+    card = CardLike.card
+
+    def tries(self, tok):
+        try:
+            with open(tok.env['MDG_TESTTOKEN_STATE']) as f:
+                return int(f.read().strip() or 0)
+        except FileNotFoundError:
+            return 0
+
+    def test_refused_before_the_card(self):
+        tok = self.card('valid-27')
+        n = len(self.posts())
+        for pin in ('', '12345', '1' * 17, 'abc-12', 'ぱすわーど123'):
+            cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin=pin)
+            self.assertScreen(cp, 'pinFormat', 'パスワードの形式エラー', '英数字6文字以上16文字以下',
+                              'ICカードには渡していません', '手続名：自己の電子証明書の有効性確認')
+            self.assertNotIn('CKR_', cp.out, cp.ctx)
+            self.assertNotIn('パスワード確認失敗', cp.out, cp.ctx)
+            self.assertEqual(self.tries(tok), 0, 'a PIN the card cannot have cost a try: %r' % pin)
+        cp = self.client('revoke', '--lang', 'en', '--pkcs11-module', TESTTOKEN, env=tok.env, pin='')
+        self.assertScreen(cp, 'pinFormat', "Password not in the card's form", '6 to 16 letters and digits',
+                          'Detail: no password was entered')
+        cp = self.client('check', '--json', '--pkcs11-module', TESTTOKEN, env=tok.env, pin='12345')
+        j = json.loads(cp.stdout)
+        self.assertEqual((j['result'], j['reason'], j['exitStatus']), ('clientError', 'pinFormat', 36), j)
+        self.assertEqual(self.tries(tok), 0)
+        self.assertEqual(len(self.posts()), n)
+        # 6 and 16 characters are the card's own lengths: they reach it
+        for pin in ('WRONG6', 'WRONG16CHARSXXXX'):
+            cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin=pin)
+            self.assertScreen(cp, 'pinIncorrect', 'CKR_PIN_INCORRECT')
+        self.assertEqual(self.tries(tok), 2)
+        cp = self.client('check', '--pkcs11-module', TESTTOKEN, env=tok.env, pin=PIN)
+        self.assertScreen(cp, 'valid', 'オンライン有効性確認結果通知:有効')
+
+    def test_at_the_terminal_then_cancel_shows_no_old_error(self):
+        """An empty and a short PIN are asked again without a try; a wrong
+        one costs one; after the right one a cancel screen says nothing
+        about the earlier wrong PIN."""
+        tok = self.card('valid-28')
+        term = Terminal([CLIENT, 'check', '--url', self.url(), '--pkcs11-module', TESTTOKEN], tok.env)
+        try:
+            term.wait_for('取込みを開始しますか? [y/N] ')
+            term.type('y')
+            mark = term.wait_for('(入力は表示されません): ')
+            term.type('')
+            mark = term.wait_for('もう一度入力しますか? [y/N] ', mark)
+            self.assertIn('パスワードの形式エラー', term.text())
+            self.assertEqual(self.tries(tok), 0)
+            term.type('y')
+            mark = term.wait_for('(入力は表示されません): ', mark)
+            term.type('12345')
+            mark = term.wait_for('もう一度入力しますか? [y/N] ', mark)
+            self.assertEqual(self.tries(tok), 0, 'a short PIN reached the card')
+            term.type('y')
+            mark = term.wait_for('(入力は表示されません): ', mark)
+            term.type('WRONG1')
+            mark = term.wait_for('もう一度入力しますか? [y/N] ', mark)
+            self.assertIn('CKR_PIN_INCORRECT', term.text())
+            self.assertEqual(self.tries(tok), 1)
+            term.type('y')
+            mark = term.wait_for('(入力は表示されません): ', mark)
+            term.type(PIN)
+            mark = term.wait_for('電子署名に進みますか?', mark)
+            term.type('n')
+            status = term.finish()
+        finally:
+            term.close()
+        self.assertEqual(status, EXIT['cancelled'], term.text()[-3000:])
+        cancel = term.text(mark)
+        self.assertIn('確認中止', cancel)
+        self.assertNotIn('CKR_PIN_INCORRECT', cancel, 'an earlier PIN error on the cancel screen')
+        self.assertNotIn('パスワード', cancel)
+        self.assertEqual(self.tries(tok), 0)
+        self.assertNotIn('WRONG1', term.text())
+
+
+class FilesAreNotCards(ClientCase):
+    """Issue 16 item 3: with PEM or PKCS#12 files no screen speaks of the IC
+    card; a missing file is "No such file" with its path."""
+
+    def assertNoCard(self, cp):
+        for word in ('ICカード', 'IC card', '5回', 'Five wrong'):
+            self.assertNotIn(word, cp.out, cp.ctx)
+
+    def test_missing_files(self):
+        h = self.pki.holder('valid-29')
+        d = harness.make_tmpdir('mdg-e2e-missing-')
+        gone = os.path.join(d, 'gone.pem')
+        cp = self.client('check', '--cert', gone, '--key', h['key'])
+        self.assertScreen(cp, 'importError', '確認に必要な情報の取込みエラー', 'ファイルがありません: ' + gone,
+                          'ファイルから取込むことができませんでした')
+        self.assertNoCard(cp)
+        cp = self.client('revoke', '--cert', h['cert'], '--key', gone, '--lang', 'en')
+        self.assertScreen(cp, 'importError', 'Detail: No such file: ' + gone)
+        self.assertNoCard(cp)
+        cp = self.client('check', '--pkcs12', os.path.join(d, 'gone.p12'))
+        self.assertScreen(cp, 'importError', 'ファイルがありません: ' + os.path.join(d, 'gone.p12'))
+        self.assertNoCard(cp)
+        cp = self.client('check', '--cert', h['cert'], '--key', h['key'], '--pin-file',
+                         os.path.join(d, 'pin'), pin=None)
+        # an unencrypted key needs no PIN: the PIN file is not even read
+        self.assertScreen(cp, 'valid')
+        self.assertNoCard(cp)
+
+    def test_wrong_file_password_is_not_a_card_lock(self):
+        h = self.pki.holder('valid-30')
+        d = harness.make_tmpdir('mdg-e2e-p12w-')
+        p12 = os.path.join(d, 'h.p12')
+        harness.run(['openssl', 'pkcs12', '-export', '-in', h['cert'], '-inkey', h['key'],
+                     '-passout', 'pass:S3CRET', '-out', p12], check=True)
+        cp = self.client('check', '--pkcs12', p12, pin='WRONG')
+        self.assertScreen(cp, 'pinIncorrect', 'パスワード確認失敗', 'ファイルのパスワードが正しくありません',
+                          '詳細: ファイル %s のパスワードが正しくありません' % p12)
+        self.assertNoCard(cp)
+        self.assertNotIn('ロック', cp.out, cp.ctx)
+        cp = self.client('check', '--pkcs12', p12, '--lang', 'en', pin='WRONG')
+        self.assertScreen(cp, 'pinIncorrect', 'Wrong password', 'Detail: the password of %s is not correct' % p12)
+        self.assertNoCard(cp)
+        # the right password: the file's own words, no card to pull out
+        cp = self.client('check', '--pkcs12', p12, pin='S3CRET')
+        self.assertScreen(cp, 'valid', 'ログイン', 'ファイル %s はパスワードで保護されています' % p12)
+        self.assertNoCard(cp)
+
+    def test_expired_file(self):
+        cp = self.pem_client('expired', 'revoke')
+        self.assertScreen(cp, 'certificateExpired', '有効期限切れの電子証明書に対する失効申請',
+                          'ファイルの電子証明書は有効期限が切れています')
+        self.assertNoCard(cp)
+
+
+class Notice(ClientCase):
+    """Issue 16 item 4: the result notice as a citizen reads it."""
+
+    def test_revocation_notice_saved(self):
+        h = self.pki.holder('valid-31')
+        d = harness.make_tmpdir('mdg-e2e-notice-')
+        path = os.path.join(d, 'notice.txt')
+        cp = self.pem_client('valid-31', 'revoke', '--json', '--notice-out', path)
+        j = json.loads(cp.stdout)
+        self.assertEqual(j['result'], 'accepted', cp.ctx)
+        self.assertEqual(cp.returncode, 0, cp.ctx)
+        rid = j['receiptId']
+        for text in ('オンライン失効申請の受理通知', '手続名：自己の電子証明書の失効申請',
+                     '受理番号　　: ' + grouped(rid), '控えておいてください',
+                     '申請者名　　: ' + h['applicant']['name'],
+                     '受理日時　　: ' + harness.wareki(jst_date(j['acceptedAt']).date()),
+                     '失効する日時: ' + harness.wareki(jst_date(j['effectiveFrom']).date())):
+            self.assertIn(text, cp.err, cp.ctx)
+        for raw in (j['acceptedAt'], j['effectiveFrom'], '"nonce"', '{"procedure"'):
+            self.assertNotIn(raw, cp.err, cp.ctx)
+        self.assertIn('失効の理由　　　　: 理由を特定しない (unspecified)', cp.err, cp.ctx)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
+        with open(path, encoding='utf-8') as f:
+            saved = f.read()
+        self.assertIn('オンライン失効申請の受理通知', saved)
+        self.assertIn(grouped(rid), saved)
+        self.assertIn(h['applicant']['name'], saved)
+        self.assertIn(saved, cp.err, 'the file holds the notice as shown')
+        # a file that cannot be written: a warning, the result stands
+        cp = self.pem_client('valid-31', 'revoke', '--lang', 'en', '--notice-out', os.path.join(d, 'no', 'x'))
+        self.assertScreen(cp, 'revocationAccepted', grouped(rid), 'Warning: the notice could not be saved')
+
+    def test_validity_notice_in_both_languages(self):
+        name, h = holder_with_gender(self.pki, '女')
+        cp = self.pem_client(name, 'check', '--json')
+        j = json.loads(cp.stdout)
+        self.assertEqual(j['result'], 'valid', cp.ctx)
+        self.assertIn('確認年月日　: ' + j['checkedOn']['wareki'], cp.err, cp.ctx)
+        self.assertIn('申請者の性別　　　: 女', cp.err, cp.ctx)
+        cp = self.pem_client(name, 'check', '--lang', 'en')
+        self.assertScreen(cp, 'valid', 'Gender:        female', 'Applicant:      ' + h['applicant']['name'])
+        y, m, dd = (int(x) for x in j['checkedOn']['iso'].split('-'))
+        self.assertIn('Checked on:     %d %s %d' % (dd, ['January', 'February', 'March', 'April', 'May', 'June',
+                                                        'July', 'August', 'September', 'October', 'November',
+                                                        'December'][m - 1], y), cp.out, cp.ctx)
+        self.assertNotIn('女', cp.out.split('Gender:')[1].split('\n')[0])
+        name, h = holder_with_gender(self.pki, '男')
+        cp = self.pem_client(name, 'check', '--lang', 'en')
+        self.assertScreen(cp, 'valid', 'Gender:        male')
+        # one addressee style
+        cp = self.pem_client('valid-pref', 'check')
+        self.assertScreen(cp, 'valid', '東京都知事 殿')
+        self.assertNotIn('知事殿', cp.out)
+
+    def test_reason_prompt_and_back_to_the_import_step(self):
+        n = len(self.posts())
+        # the reason by its number
+        cp = self.pem_client('valid-32', 'revoke', yes=False, stdin=b'y\n2\ny\ny\ny\n')
+        self.assertScreen(cp, 'accepted', '失効の理由', 'keyCompromise', '[既定]')
+        self.assertEqual(harness.sqlite(self.daemon.db, 'SELECT reason FROM acceptances ORDER BY seq DESC LIMIT 1;'),
+                         'keyCompromise')
+        # an empty line is the default; a wrong answer is asked again
+        cp = self.pem_client('valid-33', 'revoke', '--lang', 'en', yes=False, stdin=b'y\n9\n\ny\ny\ny\n')
+        self.assertScreen(cp, 'accepted', 'Reason for the revocation', 'Please answer with a number')
+        self.assertEqual(harness.sqlite(self.daemon.db, 'SELECT reason FROM acceptances ORDER BY seq DESC LIMIT 1;'),
+                         'unspecified')
+        # --reason answers it beforehand
+        cp = self.pem_client('valid-34', 'revoke', '--reason', 'superseded', yes=False, stdin=b'y\ny\ny\ny\n')
+        self.assertScreen(cp, 'accepted')
+        self.assertNotIn('失効の理由を番号で選んでください', cp.out, cp.ctx)
+        # 取込み画面に戻る at the form, then at the send question
+        cp = self.pem_client('valid-35', 'check', yes=False, stdin=b'y\nb\ny\ny\ny\nb\ny\ny\ny\ny\n')
+        self.assertScreen(cp, 'valid', '確認に必要な情報の取込み画面に戻る')
+        self.assertEqual(cp.out.count('\n確認に必要な情報の取込み\n'), 3, cp.ctx)
+        self.assertEqual(len(self.posts()), n + 4, 'going back sent something')
+
+    def test_json_for_client_side_states(self):
+        cp = self.client('check', '--json', '--pkcs11-module', '/nonexistent/pkcs11.so')
+        self.assertEqual(cp.returncode, EXIT['cardNotReady'], cp.ctx)
+        j = json.loads(cp.stdout)
+        self.assertEqual((j['result'], j['reason'], j['procedure'], j['exitStatus'], j['title']),
+                         ('clientError', 'cardNotReady', 'validity-check', 30, 'ICカード準備エラー'), j)
+        self.assertTrue(j['detail'])
+        self.assertIn('/nonexistent/pkcs11.so', j['cause'])
+        self.assertIn('ICカード準備エラー', cp.err)
+        cp = self.pem_client('valid-36', 'revoke', '--json', '--lang', 'en', yes=False)
+        self.assertEqual(cp.returncode, EXIT['cancelled'], cp.ctx)
+        j = json.loads(cp.stdout)
+        self.assertEqual((j['result'], j['reason'], j['title']), ('clientError', 'cancelled', 'Cancel the request'), j)
+        self.assertNotIn('cause', j)
+
+    def test_screens_carry_the_procedure(self):
+        tok = Token(self.pki.holder('expired'))
+        cp = self.token_client(tok, 'revoke')
+        self.assertScreen(cp, 'certificateExpired', '有効期限切れの電子証明書に対する失効申請',
+                          '手続名：自己の電子証明書の失効申請', 'ICカードの電子証明書は有効期限が切れています')
+        cp = self.token_client(tok, 'check')
+        self.assertScreen(cp, 'certificateExpired', '有効期限切れの電子証明書に対する有効性確認',
+                          '手続名：自己の電子証明書の有効性確認')
+        for args, state, title in ((['--token-label', 'NOT-JPKI'], 'cardNotReady', 'ICカード準備エラー'),
+                                   ([], 'pinIncorrect', 'パスワード確認失敗')):
+            cp = self.token_client(tok, 'revoke', *args, pin='999999')
+            self.assertScreen(cp, state, title)
+            after = cp.out.split(title, 1)[1]
+            self.assertIn('手続名：自己の電子証明書の失効申請', after, cp.ctx)
+
+
+class BadNonce(ClientCase):
+    """Issue 16 item 4: a form that took too long (badNonce) is made, signed
+    and sent again by the client itself, once; the card keeps its session,
+    so the PIN is not asked again."""
+    pki_opts = {'nonce_ttl': '2s'}
+
+    def test_starts_again_by_itself(self):
+        tok = Token(self.pki.holder('valid-37'))
+        n = len(self.posts())
+        env = dict(tok.env, MADOGUCHI_PIN=PIN)
+        p = subprocess.Popen([CLIENT, 'check', '--url', self.url(), '--pkcs11-module', SOFTHSM_MODULE],
+                             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out = bytearray()
+
+        def reader():
+            for chunk in iter(lambda: p.stdout.read1(65536), b''):
+                out.extend(chunk)
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        try:
+            p.stdin.write(b'y\ny\ny\n')
+            p.stdin.flush()
+            deadline = time.time() + 30
+            while '送信してよろしいですか?'.encode() not in out:
+                self.assertLess(time.time(), deadline, out.decode('utf-8', 'replace'))
+                time.sleep(0.05)
+            time.sleep(3)          # past nonce_ttl
+            p.stdin.write(b'y\n')
+            p.stdin.close()
+            rc = p.wait(timeout=60)
+            t.join(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
+        text = out.decode('utf-8', 'replace')
+        self.assertEqual(rc, 0, text[-3000:])
+        self.assertIn('申請の受付期限切れ', text)
+        self.assertIn('時間がかかったため', text)
+        self.assertIn('自動で一度だけやり直します', text)
+        self.assertIn('オンライン有効性確認結果通知:有効', text.split('申請の受付期限切れ', 1)[1])
+        self.assertEqual(text.count('\nログイン\n'), 1, 'the PIN was asked again')
+        self.assertEqual(len(self.posts()), n + 2)
 
 if __name__ == '__main__':
     harness.main()

@@ -1,9 +1,11 @@
 """`madoguchi-admin crl import` against a running daemon's database
 (DESIGN.md "CRLs")."""
 
+import json
 import os
 import re
 import sys
+import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -151,6 +153,144 @@ class CrlImport(DaemonCase):
         self.assertIn(a.json.get('crlNumber'), (number, str(number)), repr(a))
         self.assertEqual(d.proc.pid, pid)
         self.assertIsNone(d.proc.poll())
+
+
+class Scopes(unittest.TestCase):
+    """`crl status` lists every anchor name, `crl retire` takes a scope out
+    of freshness (entries stay revoked), /readyz names what makes it
+    unready (DESIGN.md "CRLs", issue 16 item 6)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = harness.shared_pki()
+        cls.d = harness.Daemon(cls.pki, name='scopes')   # the fresh CRLs and the stale partition
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop_and_check()
+
+    def status(self):
+        cp = self.d.admin('crl', 'status', '--format', 'json')
+        self.assertIn(cp.returncode, (0, 1), output(cp))
+        doc = json.loads(cp.stdout)
+        self.assertEqual(cp.returncode, 0 if doc['ok'] else 1, output(cp))
+        return doc
+
+    def scope_of(self, doc, crl):
+        c = self.pki.crls[crl]
+        for a in doc['anchors']:
+            for x in a['scopes']:
+                if harness.same_dn(x['issuer'], c['issuer']) and (
+                        x['distributionPoint'] is None if c['dp'] is None
+                        else harness.same_dn(x['distributionPoint'] or '', c['dp'])):
+                    return a, x
+        self.fail('no scope for %s in %r' % (crl, doc))
+
+    def test_status_retire_readyz(self):
+        d, pki = self.d, self.pki
+        stale = pki.crls['jlis-dp-stale']
+        jlis, tokyo = stale['issuer'], pki.crls['pref-tokyo-dp-shinjuku']['issuer']
+        # every anchor name, in plain lines and in JSON
+        cp = d.admin('crl', 'status')
+        self.assertEqual(cp.returncode, 1, output(cp))
+        out = cp.stdout.decode()
+        for name in (jlis, tokyo):
+            self.assertTrue(any(harness.same_dn(l.strip(), name) for l in out.splitlines()),
+                            name + ' not listed:\n' + out)
+        self.assertRegex(out, r'(?m)^  \S.*STALE +number 3, 0 entries, this update ')
+        self.assertRegex(out, r'(?m)^  full CRL +fresh +number \d+, ')
+        doc = self.status()
+        self.assertEqual(len(doc['anchors']), 2, doc)
+        self.assertEqual((doc['stale'], doc['missing'], doc['ok']), (1, 0, False))
+        a, x = self.scope_of(doc, 'jlis-dp-stale')
+        self.assertEqual((a['state'], x['stale'], x['retiredAt']), ('stale', True, None))
+        # /readyz names the stale scope
+        r = d.get('/readyz')
+        self.assertEqual(r.status, 503, repr(r))
+        self.assertEqual(r.json['reason'], 'a CRL is stale', r.json)
+        self.assertTrue(harness.same_dn(r.json['issuer'], jlis), r.json)
+        self.assertTrue(harness.same_dn(r.json['scope'], stale['dp']), r.json)
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertEqual((a.result, a.status), ('serviceError', 503), repr(a))
+
+        # retire it: out of freshness, /readyz, crl status; the full CRL covers
+        cp = d.admin('crl', 'retire', '--issuer', jlis.lower().replace(',', ', '), '--dp', stale['dp'])
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertIn('retired', cp.stdout.decode())
+        r = d.get('/readyz')
+        self.assertEqual(r.status, 200, repr(r))
+        doc = self.status()
+        self.assertEqual((doc['stale'], doc['missing'], doc['ok']), (0, 0, True))
+        a, x = self.scope_of(doc, 'jlis-dp-stale')
+        self.assertIsNotNone(x['retiredAt'])
+        self.assertFalse(x['stale'])
+        cp = d.admin('crl', 'status')
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertRegex(cp.stdout.decode(), r'(?m)^  \S.* retired  since ')
+        a = d.submit('stale-dp', 'validity-check')
+        self.assertEqual(a.result, 'valid', repr(a))
+        # again: nothing to do; the same CRL again does not bring it back
+        cp = d.admin('crl', 'retire', '--issuer', jlis, '--dp', stale['dp'])
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertIn('already', cp.stdout.decode())
+        cp = d.admin('crl', 'import', pki.crl_file('jlis-dp-stale'))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertIn('stays retired', cp.stdout.decode())
+        self.assertEqual(d.get('/readyz').status, 200)
+        # a newer CRL of the scope brings it back
+        newer = pki.make_crl('jlis-g2', stale['number'] + 1, dp=city_of(stale['dp']))
+        cp = d.admin('crl', 'import', newer)
+        self.assertEqual(cp.returncode, 0, output(cp))
+        _, x = self.scope_of(self.status(), 'jlis-dp-stale')
+        self.assertEqual((x['retiredAt'], x['stale'], x['number']),
+                         (None, False, str(stale['number'] + 1)))
+
+        # a scope imported by mistake: retired, its entries still answer revoked
+        wrong = pki.make_crl('jlis-g2', 1, dp='E2E-Mistake-shi', revoke=['valid-12'])
+        cp = d.admin('crl', 'import', wrong)
+        self.assertEqual(cp.returncode, 0, output(cp))
+        cp = d.admin('crl', 'retire', '--issuer', jlis, '--dp', 'CN=E2E-Mistake-shi')
+        if cp.returncode != 0:   # the DP's full name, as crl status prints it
+            dp = [x['distributionPoint'] for a in self.status()['anchors'] for x in a['scopes']
+                  if 'Mistake' in (x['distributionPoint'] or '')][0]
+            cp = d.admin('crl', 'retire', '--issuer', jlis, '--dp', dp)
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertIn('1 entry stay', cp.stdout.decode())
+        a = d.submit('valid-12', 'validity-check')
+        self.assertEqual(a.result, 'revoked', repr(a))
+        a = d.submit('valid-12', 'revocation')
+        self.assertEqual((a.result, a.status), ('revoked', 409), repr(a))
+
+        # no such scope: exit 1; no --issuer: usage
+        cp = d.admin('crl', 'retire', '--issuer', jlis, '--dp', 'CN=Nowhere')
+        self.assertEqual(cp.returncode, 1, output(cp))
+        self.assertIn('crl status', output(cp))
+        self.assertEqual(d.admin('crl', 'retire').returncode, 2)
+
+        # Tokyo's only scope retired: its name has no CRL; /readyz names it
+        shinjuku = pki.crls['pref-tokyo-dp-shinjuku']
+        cp = d.admin('crl', 'retire', '--issuer', tokyo, '--dp', shinjuku['dp'])
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertIn('no CRL in force', cp.stderr.decode())
+        r = d.get('/readyz')
+        self.assertEqual(r.status, 503, repr(r))
+        self.assertEqual(r.json['reason'], 'no CRL held for an anchor', r.json)
+        self.assertTrue(harness.same_dn(r.json['anchor'], tokyo), r.json)
+        doc = self.status()
+        self.assertEqual((doc['missing'], doc['ok']), (1, False))
+        self.assertEqual([a['state'] for a in doc['anchors']
+                          if harness.same_dn(a['anchor'], tokyo)], ['none'])
+        cp = d.admin('crl', 'status')
+        self.assertEqual(cp.returncode, 1)
+        self.assertIn('no CRL in force', cp.stdout.decode())
+        cp = d.admin('crl', 'import', pki.make_crl('pref-tokyo', shinjuku['number'] + 1,
+                                                   dp=city_of(shinjuku['dp'])))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertEqual(d.get('/readyz').status, 200)
+        # the metrics count no retired scope
+        m = harness.http_request(d.admin_port, 'GET', '/metrics').body.decode()
+        self.assertNotIn('Mistake', m)
 
 
 if __name__ == '__main__':

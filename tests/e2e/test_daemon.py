@@ -51,14 +51,19 @@ class CheckConfig(unittest.TestCase):
     def test_unknown_section(self):
         d = Daemon(self.pki, name='unknownsec', init_db=False,
                    extra_text='[nosuchsection]\nfoo = 1\n')
-        self.assertClearFailure(self.check(d))
+        self.assertClearFailure(self.check(d), 'unknown section [nosuchsection]')
 
     def test_bad_durations(self):
         for key, value in (('nonce_ttl', '5 minutes'), ('crl_max_age', '1x'),
                            ('crl_cutoff', 'soon'), ('nonce_ttl', '-5s')):
             with self.subTest(key=key, value=value):
                 d = Daemon(self.pki, name='baddur', pki_opts={key: value}, init_db=False)
-                self.assertClearFailure(self.check(d))
+                cp = self.check(d)
+                self.assertClearFailure(cp, key)
+                # the answer says which forms a duration takes
+                for form in ('300s', '5m', '1h'):
+                    self.assertIn(form, text(cp))
+
 
     def test_bad_numbers(self):
         for key, value in (('port', 'http'), ('port', '70000'), ('max_inflight', 'many'),
@@ -86,6 +91,89 @@ class CheckConfig(unittest.TestCase):
     def test_missing_config_file(self):
         cp = run([DAEMON, '--config', os.path.join(self.pki.root, 'no-such.conf')], timeout=15)
         self.assertClearFailure(cp)
+
+
+class CommandLine(unittest.TestCase):
+    """--version, --help, the default --config, port in use, plain text at
+    a terminal (issue 16 item 7)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = shared_pki()
+
+    def test_version_and_help(self):
+        cp = run([DAEMON, '--version'])
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertRegex(cp.stdout.decode(), r'^madoguchid \d+\.\d+\.\d+\n$')
+        cp = run([DAEMON, '--help'])
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertIn('MADOGUCHI_CONFIG', cp.stdout.decode())
+        self.assertIn('/etc/madoguchi/madoguchi.conf', cp.stdout.decode())
+
+    def test_default_config_from_the_environment(self):
+        d = Daemon(self.pki, name='envcfg')
+        env = dict(os.environ, MADOGUCHI_CONFIG=d.config)
+        cp = subprocess.run([DAEMON, '--check-config'], env=env, capture_output=True, timeout=30)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        env['MADOGUCHI_CONFIG'] = os.path.join(d.dir, 'nowhere.conf')
+        cp = subprocess.run([DAEMON, '--check-config'], env=env, capture_output=True, timeout=30)
+        self.assertEqual(cp.returncode, 1, text(cp))
+        self.assertIn('nowhere.conf', text(cp))
+        self.assertIn('MADOGUCHI_CONFIG', text(cp))
+        if not os.path.exists('/etc/madoguchi/madoguchi.conf'):
+            env.pop('MADOGUCHI_CONFIG')
+            cp = subprocess.run([DAEMON, '--check-config'], env=env, capture_output=True,
+                                timeout=30)
+            self.assertEqual(cp.returncode, 1, text(cp))
+            self.assertIn('/etc/madoguchi/madoguchi.conf', text(cp))
+            self.assertIn('--config', text(cp))
+
+    def test_port_in_use_is_named(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        try:
+            d = Daemon(self.pki, name='inuse', server={'port': port})
+            cp = run([DAEMON, '--config', d.config], timeout=15)
+            self.assertEqual(cp.returncode, 1, text(cp))
+            self.assertIn('port %d in use on 127.0.0.1' % port, text(cp))
+            self.assertNotIn('port 0', text(cp))
+        finally:
+            s.close()
+
+    def test_plain_text_at_a_terminal(self):
+        """stderr a terminal: plain lines; not a terminal: JSON lines."""
+        import pty
+        d = Daemon(self.pki, name='tty', init_db=False,
+                   extra_text='[nosuchsection]\nfoo = 1\n')
+        master, slave = pty.openpty()
+        try:
+            p = subprocess.Popen([DAEMON, '--config', d.config], stdin=subprocess.DEVNULL,
+                                 stdout=slave, stderr=slave)
+            os.close(slave)
+            slave = None
+            self.assertEqual(p.wait(timeout=15), 1)
+            out = b''
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            os.close(master)
+            if slave is not None:
+                os.close(slave)
+        line = out.decode('utf-8', 'replace').strip()
+        self.assertRegex(line, r'^\d{4}-\d\d-\d\dT\S+ error: config: .*unknown section '
+                               r'\[nosuchsection\]')
+        self.assertNotIn('{', line)
+        cp = run([DAEMON, '--config', d.config], timeout=15)
+        self.assertTrue(cp.stderr.decode().startswith('{"time":'), cp.stderr)
 
 
 class DatabaseRefusal(unittest.TestCase):
@@ -171,6 +259,17 @@ class Running(DaemonCase):
         a = self.daemon.get('/readyz')
         self.assertEqual(a.status, 503, repr(a))
         self.assertIn('no-store', a.header('cache-control', ''))
+
+    def test_service_error_page_says_503_too(self):
+        """A stale CRL answers serviceError with 503: the result page (made
+        from the result table) names both statuses."""
+        a = self.daemon.get('/results/serviceError')
+        self.assertEqual(a.status, 200, repr(a))
+        page = a.body.decode('utf-8')
+        self.assertIn('HTTP 500, 503', page)
+        self.assertNotIn('HTTP 500<', page)
+        a = self.daemon.submit('stale-dp', 'validity-check')
+        self.assertEqual((a.result, a.status), ('serviceError', 503), repr(a))
 
     def test_top_page(self):
         a = self.daemon.get('/')

@@ -85,5 +85,52 @@ class ManTest(unittest.TestCase):
             self.assertRegex(page, r'\*%s\*' % re.escape(c), 'madoguchi-admin %s is not in the page' % c)
 
 
+class DocsAgree(unittest.TestCase):
+    """Issue 16 item 8: what the docs said wrong."""
+
+    def read(self, *path):
+        with open(os.path.join(harness.SOURCE_ROOT, *path), encoding='utf-8') as f:
+            return f.read()
+
+    def test_names_are_always_shown(self):
+        for path in (('README.md',), ('docs', 'man', 'madoguchi-admin.8.scd')):
+            text = self.read(*path)
+            self.assertNotIn('names only with', text, path)
+            self.assertNotRegex(text, r'\(name, address, birth date\) is shown only', path)
+            self.assertIn('--show-personal-data', text, path)
+        self.assertRegex(self.read('docs', 'man', 'madoguchi-admin.8.scd'), r'name is always\s+shown')
+
+    def test_example_config_points_to_what_exists(self):
+        text = self.read('config', 'madoguchi.conf')
+        for ref in re.findall(r'docs/[\w./-]+', text):
+            self.assertTrue(os.path.exists(os.path.join(harness.SOURCE_ROOT, ref)), ref)
+        self.assertIn('madoguchi.conf(5)', text)
+
+    def test_unit_path_is_where_meson_installs(self):
+        meson = self.read('deploy', 'meson.build')
+        self.assertIn("unitdir = prefix / 'lib' / 'systemd' / 'system'", meson)
+        want = '/usr/lib/systemd/system/madoguchid.service'     # --prefix=/usr
+        self.assertIn('_%s_' % want, self.read('docs', 'man', 'madoguchid.8.scd'))
+        self.assertIn('`%s`' % want, self.read('docs', 'deploy.md'))
+        for path in (('docs', 'man', 'madoguchid.8.scd'), ('docs', 'deploy.md')):
+            self.assertNotRegex(self.read(*path), r'(?<!/usr)/lib/systemd/system/madoguchid', path)
+
+    def test_deploy_md_opens_cleanly(self):
+        text = self.read('docs', 'deploy.md')
+        head = text.split('\n## ', 1)[0]
+        self.assertNotRegex(head, r'```\n +\S', 'a paragraph glued to a code block')
+        self.assertNotRegex(head, r'(?m)^ [A-Za-z]', 'a line starting with a stray space')
+
+    def test_readme_quick_start(self):
+        text = self.read('README.md')
+        self.assertIn('MADOGUCHI_PORT', text)
+        self.assertIn('MADOGUCHI_ADMIN_PORT', text)
+        self.assertRegex(text, r'deletes `demo/`')
+        quick = self.read('deploy', 'quickstart.sh')
+        self.assertIn('MADOGUCHI_PORT', quick)
+        self.assertIn('MADOGUCHI_ADMIN_PORT', quick)
+        self.assertIn('rm -rf "$demo"', quick)
+
+
 if __name__ == '__main__':
     harness.main()

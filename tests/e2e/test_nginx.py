@@ -4,7 +4,9 @@ site file templated only where a host must change it (ports, certificate,
 where the error answers live).  Signed requests over HTTPS with HTTP/1.1 and
 HTTP/2, the client address from X-Forwarded-For (trusted_proxies =
 127.0.0.1), 413 over max_body, the per-address request limit answering the
-window's busy JSON.
+window's busy JSON, and 60 client addresses at once at the daemon's default
+connection limits without a serviceError (nginx, the trusted proxy, is exempt
+from max_connections_per_address).
 
 The client talks to nginx from ::1 so that its address differs from nginx's
 own (127.0.0.1, the trusted proxy)."""
@@ -224,6 +226,61 @@ class NginxTest(unittest.TestCase):
             self.assertEqual(a.status, 404, a)
         with open(self.nginx.site, encoding='utf-8') as f:
             self.assertNotIn(':%d' % self.daemon.admin_port, f.read())
+
+    def test_many_client_addresses_at_default_limits(self):
+        """60 holders from 60 client addresses (127.0.0.2 ... 127.0.0.61), each
+        two validity checks (nonce + request each, one kept-alive HTTPS
+        connection per holder), all at once, through the shipped site at the
+        daemon's default connection limits: nginx's pooled upstream
+        connections all come from the trusted proxy, which
+        max_connections_per_address does not limit. No serviceError."""
+        import concurrent.futures
+        ctx = tlsutil.client_context(self.ca.cert)
+        holders = sorted(h for h in self.daemon.pki.holders if re.match(r'^valid-\d+$', h)
+                         and h not in ('valid-11', 'valid-13'))  # revoked by the tests above
+        self.assertGreaterEqual(len(holders), 30)
+
+        def holder_run(i):
+            src = '127.0.0.%d' % (2 + i)
+            holder = holders[i % len(holders)]
+            out = []
+            conn = http.client.HTTPSConnection('127.0.0.1', self.https_port, timeout=30, context=ctx,
+                                               source_address=(src, 0))
+            try:
+                for _ in range(2):
+                    conn.request('GET', '/v1/nonce')
+                    r = conn.getresponse()
+                    nonce = json.loads(r.read())['nonce'] if r.status == 200 else None
+                    if nonce is None:
+                        out.append(('nonce', r.status))
+                        continue
+                    body = self.daemon.signed(holder, 'validity-check', nonce=nonce)
+                    conn.request('POST', '/v1/validity-checks', body=body,
+                                 headers={'Content-Type': 'application/pkcs7-mime'})
+                    r = conn.getresponse()
+                    data = r.read()
+                    try:
+                        j = json.loads(data)
+                    except ValueError:
+                        j = {}
+                    out.append((j.get('result'), r.status, j.get('requestId'), src))
+            finally:
+                conn.close()
+            return out
+
+        with concurrent.futures.ThreadPoolExecutor(60) as ex:
+            runs = list(ex.map(holder_run, range(60)))
+        results = [x for run in runs for x in run]
+        summary = {}
+        for x in results:
+            summary[x[0]] = summary.get(x[0], 0) + 1
+        print('nginx, 60 addresses x 2 checks: %r' % summary)
+        self.assertEqual(len(results), 120)
+        self.assertNotIn('serviceError', summary, summary)
+        self.assertEqual(summary, {'valid': 120}, summary)
+        # the daemon saw each holder's own address
+        for result, status, rid, src in results[::7]:
+            self.assertEqual(self.daemon.request_log(rid)['client'], src)
 
     def test_z_rate_limit_answers_busy(self):
         """Runs last (the limit's state outlives it)."""

@@ -9,7 +9,10 @@ afterwards service is complete again.
 Slow clients: connections trickling a request a byte at a time and silent
 connections from other loopback addresses do not starve normal clients; the
 per-address connection limit (max_connections_per_address) caps each
-address. (That a silent connection is closed after the fixed connection
+address.  request_timeout closes requests that trickle their body, even
+when their bytes never let the connection idle, and frees their admission
+slots; an endless chunked body is answered 413 as soon as it passes
+max_body. (That a silent connection is closed after the fixed connection
 timeout, server/http.c CONNECTION_TIMEOUT = 30 s, is checked by
 test_memory.py, which runs longer than that anyway.)
 """
@@ -208,6 +211,169 @@ class SlowClients(DaemonCase):
         self.assertLess(lat[-1], PROMPT, 'a normal client waited %.2f s' % lat[-1])
         # 2 x PER_ADDR from 127.0.0.2: at least PER_ADDR of them refused
         self.assertGreaterEqual(closed_slow[0], self.PER_ADDR)
+
+
+class Trickle(DaemonCase):
+    """request_timeout (default 10 s): 16 connections that each announce
+    Content-Length: 60000 and then send one byte every 5 s take every
+    admission slot (max_inflight = 16) for a while -- a genuine holder is
+    busy at first -- but each is closed once its request is not whole within
+    request_timeout, its slot freed, and the holder is answered while the
+    trickling goes on."""
+    SLOTS = 16
+    server = {'max_inflight': str(SLOTS), 'max_connections_per_address': '1000'}
+
+    def test_trickled_bodies_do_not_hold_the_slots(self):
+        d = self.daemon
+        body = d.signed('valid-02', VC)
+        stop = threading.Event()
+        closed_at = [None] * self.SLOTS
+        t0 = time.time()
+
+        def trickle(i):
+            s = connect_from('127.0.0.%d' % (10 + i), d.port, timeout=30)
+            try:
+                s.sendall(b'POST /v1/validity-checks HTTP/1.1\r\nHost: x\r\n'
+                          b'Content-Type: application/cms\r\nContent-Length: 60000\r\n\r\n0')
+                while not stop.is_set():
+                    s.settimeout(5)
+                    try:
+                        if s.recv(1) == b'':
+                            break
+                    except socket.timeout:
+                        s.sendall(b'0')
+                    except OSError:
+                        break
+            except OSError:
+                pass
+            finally:
+                closed_at[i] = time.time() - t0
+                s.close()
+
+        threads = [threading.Thread(target=trickle, args=(i,)) for i in range(self.SLOTS)]
+        for th in threads:
+            th.start()
+        try:
+            time.sleep(1.5)
+            # every slot held: a genuine holder is busy now
+            self.assertAnswer(d.post('/v1/validity-checks', body), 'busy', VC, 503)
+            # and answered once request_timeout has closed the trickling requests
+            answered = None
+            while time.time() - t0 < 16:
+                a = d.post('/v1/validity-checks', body)
+                if a.result == 'valid':
+                    answered = time.time() - t0
+                    break
+                self.assertAnswer(a, 'busy', VC, 503)
+                time.sleep(0.25)
+            self.assertIsNotNone(answered, 'still busy 16 s into the trickle')
+            stop_at = time.time() - t0
+        finally:
+            stop.set()
+            for th in threads:
+                th.join(timeout=10)
+        print('trickle: %d connections closed at %.1f-%.1f s; holder answered valid at %.1f s'
+              % (self.SLOTS, min(closed_at), max(closed_at), answered))
+        # closed by the daemon (not by us) close to request_timeout
+        self.assertLess(max(closed_at), stop_at + 0.5)
+        self.assertGreater(min(closed_at), 9)
+        self.assertLess(max(closed_at), 13)
+        self.assertLess(answered, 14)
+        reasons = [l.get('reason') for l in d.log_lines() if isinstance(l, dict)
+                   and l.get('path') == '/v1/validity-checks' and l.get('status') in (0, None)]
+        self.assertEqual(len([r for r in reasons if r and 'request_timeout' in r]), self.SLOTS, reasons)
+
+
+class FastTrickle(DaemonCase):
+    """A byte every 0.3 s keeps the connection from ever idling: the
+    request_timeout deadline (here 2 s) still closes it."""
+    server = {'request_timeout': '2s'}
+
+    def test_deadline_not_idle_timeout(self):
+        d = self.daemon
+        s = connect_from('127.0.0.30', d.port, timeout=10)
+        t0 = time.time()
+        s.sendall(b'POST /v1/revocations HTTP/1.1\r\nHost: x\r\n'
+                  b'Content-Type: application/cms\r\nContent-Length: 60000\r\n\r\n')
+        closed = None
+        try:
+            while time.time() - t0 < 8:
+                s.sendall(b'0')
+                s.settimeout(0.3)
+                try:
+                    if s.recv(1) == b'':
+                        closed = time.time() - t0
+                        break
+                except socket.timeout:
+                    pass
+        except OSError:
+            closed = time.time() - t0
+        finally:
+            s.close()
+        self.assertIsNotNone(closed, 'a trickling request outlived request_timeout = 2s by 6 s')
+        self.assertGreater(closed, 1.5)
+        self.assertLess(closed, 4)
+        self.assertAnswer(d.post('/v1/validity-checks', d.signed('valid-03', VC)), 'valid', VC, 200)
+
+
+class EndlessBody(DaemonCase):
+    """A chunked body passing max_body is answered 413 (malformed,
+    problem+json, no-store) as soon as it passes, not after its end (32 MiB
+    are offered), and the connection is closed."""
+
+    def test_endless_chunked_body_413_promptly(self):
+        d = self.daemon
+        for path, proc in (('/v1/validity-checks', VC), ('/v1/revocations', 'revocation')):
+            s = socket.create_connection(('127.0.0.1', d.port), timeout=10)
+            chunk = b'%x\r\n' % 16384 + b'\x30' * 16384 + b'\r\n'
+            sent = 0
+            data = b''
+            t0 = time.time()
+            try:
+                s.sendall(('POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/cms\r\n'
+                           'Transfer-Encoding: chunked\r\n\r\n' % path).encode())
+                while sent < 32 * 1024 * 1024 and time.time() - t0 < 20:
+                    try:
+                        s.sendall(chunk)
+                        sent += 16384
+                    except OSError:
+                        break
+                    s.setblocking(False)
+                    try:
+                        got = s.recv(65536)
+                        data += got
+                        if not got or b'\r\n\r\n' in data:
+                            break
+                    except BlockingIOError:
+                        pass
+                    finally:
+                        s.setblocking(True)
+                        s.settimeout(10)
+                elapsed = time.time() - t0
+                # the rest of the answer, then the close
+                s.settimeout(5)
+                try:
+                    while True:
+                        got = s.recv(65536)
+                        if not got:
+                            break
+                        data += got
+                except OSError:
+                    pass
+                closed = time.time() - t0
+            finally:
+                s.close()
+            a = harness.parse_raw_response(data)
+            print('endless chunked body to %s: 413 after %d KiB sent, %.2f s; closed at %.2f s'
+                  % (path, sent // 1024, elapsed, closed))
+            self.assertAnswer(a, 'malformed', proc, 413)
+            self.assertIn('no-store', a.header('cache-control', ''))
+            self.assertEqual(a.header('connection', '').lower(), 'close')
+            self.assertLess(sent, 8 * 1024 * 1024)  # socket buffers, not the daemon, took the rest
+            self.assertLess(elapsed, PROMPT)
+            self.assertLess(closed, PROMPT + 3)
+        self.assertAnswer(d.post('/v1/validity-checks', d.signed('valid-04', VC)), 'valid', VC, 200)
+        self.assertEqual(d.acceptance_count(), 0)
 
 
 if __name__ == '__main__':

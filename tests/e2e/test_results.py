@@ -379,6 +379,63 @@ class CrlMaxAgeDefault(DaemonCase):
         self.assertAnswer(a, 'valid', 'validity-check', 200)
 
 
+class PartitionByName(DaemonCase):
+    """Check 11 (issue 11 section 4): the partition CRL named by the
+    certificate's distribution point is found by the *name* (RFC 5280 7.1,
+    as issuers are compared), whatever string types either side encodes it
+    in: never `valid` from the full CRL while the named partition is stale."""
+
+    def test_1_printable_dp_stale_utf8_partition(self):
+        d = self.daemon
+        # the certificate says PrintableString, jlis-dp-stale's IDP UTF8String;
+        # the full CRL is fresh, the named partition is stale
+        a = d.submit('stale-dp-printable', 'validity-check')
+        self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+        self.assertRegex(a.header('retry-after', ''), r'^\d+$')
+        city = harness.city_of(self.pki.holder('stale-dp-printable')['dp'])
+        held = self.pki.crls['jlis-dp-stale']['number']
+        crl = self.pki.make_crl('jlis-g2', held + 1, dp=city)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        a = d.submit('stale-dp-printable', 'validity-check')
+        self.assertAnswer(a, 'valid', 'validity-check', 200)
+        self.assertIn(a.json.get('crlNumber'), (held + 1, str(held + 1)), repr(a))
+
+    def test_2_utf8_dp_printable_partition(self):
+        d = self.daemon
+        city = harness.city_of(self.pki.holder('valid-01')['dp'])
+        held = self.pki.crls['jlis-dp-chiyoda']['number']
+        # the next Chiyoda partition CRL, its IDP in PrintableString: the
+        # same scope (it replaces number 10), found by both spellings
+        crl = self.pki.make_crl('jlis-g2', held + 20, dp=city, dp_printable=True,
+                                revoke=['revoked'])
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        self.assertIn('imported', (cp.stdout + cp.stderr).decode())
+        self.assertEqual(sqlite(d.db, "SELECT count(*) FROM crls WHERE dp IS NOT NULL AND "
+                                      "hex(number) = '%02X';" % (held + 20)), '1')
+        self.assertEqual(sqlite(d.db, 'SELECT count(*) FROM crls WHERE dp IS NOT NULL;'),
+                         str(len([c for c in self.crls if self.pki.crls[c].get('dp')])))
+        for h in ('valid-01', 'valid-dp-printable'):
+            a = d.submit(h, 'validity-check')
+            self.assertAnswer(a, 'valid', 'validity-check', 200)
+            self.assertIn(a.json.get('crlNumber'), (held + 20, str(held + 20)), '%s: %r' % (h, a))
+        # an older number of that name in the other encoding is refused
+        crl = self.pki.make_crl('jlis-g2', held + 19, dp=city)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 1, cp)
+        self.assertIn('not newer', (cp.stdout + cp.stderr).decode())
+        # stale in PrintableString: both certificates get serviceError,
+        # not `valid` from the fresh full CRL
+        crl = self.pki.make_crl('jlis-g2', held + 21, dp=city, dp_printable=True,
+                                this_update_hours=-30, next_update_hours=-6)
+        cp = d.admin('crl', 'import', crl)
+        self.assertEqual(cp.returncode, 0, cp)
+        for h in ('valid-01', 'valid-dp-printable'):
+            a = d.submit(h, 'validity-check')
+            self.assertAnswer(a, 'serviceError', 'validity-check', 503)
+
+
 class EffectiveFrom(DaemonCase):
     """effectiveFrom with a non-default crl_issue_time and crl_cutoff."""
     pki_opts = {'crl_issue_time': '12:30+09:00', 'crl_cutoff': '2h'}

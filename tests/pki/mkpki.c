@@ -300,6 +300,35 @@ dp_name(const char *pref, const char *city)
 	return make_name(kv);
 }
 
+/* The same distribution point name with every value a PrintableString
+ * (dp_name: C PrintableString, the rest UTF8String): one name to RFC 5280
+ * 7.1, other bytes (issue 11 section 4). */
+static X509_NAME *
+dp_name_printable(const char *pref, const char *city)
+{
+	X509_NAME *n = dp_name(pref, city), *p = NULL;
+	int i;
+
+	if (n == NULL || (p = X509_NAME_new()) == NULL)
+		goto err;
+	for (i = 0; i < X509_NAME_entry_count(n); i++) {
+		const X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
+		const ASN1_STRING *v = X509_NAME_ENTRY_get_data(e);
+
+		if (!X509_NAME_add_entry_by_OBJ(p, X509_NAME_ENTRY_get_object(e),
+		    V_ASN1_PRINTABLESTRING, ASN1_STRING_get0_data(v), ASN1_STRING_length(v),
+		    -1, 0))
+			goto err;
+	}
+	X509_NAME_free(n);
+	return p;
+ err:
+	X509_NAME_free(n);
+	X509_NAME_free(p);
+	fail("cannot build a name");
+	return NULL;
+}
+
 /* A DIST_POINT_NAME whose fullName is one directoryName (a copy of n). */
 static DIST_POINT_NAME *
 dpn_dirname(const X509_NAME *n)
@@ -730,6 +759,7 @@ enum {
 	F_UNKCRIT = 1 << 5,
 	F_SHA1 = 1 << 6,
 	F_WRONGKEY = 1 << 7,
+	F_DP_PRINTABLE = 1 << 8,	/* DP directoryName all PrintableString */
 };
 
 struct hspec {
@@ -791,6 +821,10 @@ static const struct hspec special[] = {
 	  "badRequestSignature", "badRequestSignature", 0 },
 	{ "stale-dp", CA_G2, K_RSA2048, NB, NA, "Stale-shi", 0, "serviceError", "accepted", 0 },
 	{ "pref-nocrl", CA_TOKYO, K_RSA2048, NB, NA, "Hachioji-shi", 0, "serviceError", "accepted", 0 },
+	{ "stale-dp-printable", CA_G2, K_RSA2048, NB, NA, "Stale-shi", F_DP_PRINTABLE,
+	  "serviceError", "accepted", 0 },
+	{ "valid-dp-printable", CA_G2, K_RSA2048, NB, NA, "Chiyoda-ku", F_DP_PRINTABLE,
+	  "valid", "accepted", 0 },
 };
 
 #define NHOLDER	(NVALID + NELEM(special))
@@ -846,7 +880,8 @@ add_holder_exts(struct holder *h, X509 *x, const struct ca *ca)
 	}
 
 	if (h->s.city != NULL) {
-		if ((dpn = dp_name(PREF, h->s.city)) == NULL)
+		if ((dpn = (h->s.flags & F_DP_PRINTABLE) ? dp_name_printable(PREF, h->s.city) :
+		    dp_name(PREF, h->s.city)) == NULL)
 			goto out;
 		if ((crldp = sk_DIST_POINT_new_null()) == NULL ||
 		    (dp = DIST_POINT_new()) == NULL ||
@@ -974,6 +1009,7 @@ enum {
 	C_V1 = 1 << 1,		/* v1: no extensions at all */
 	C_NONEXT = 1 << 2,	/* no nextUpdate */
 	C_NONUMBER = 1 << 3,	/* no cRLNumber */
+	C_DP_PRINTABLE = 1 << 4,	/* IDP directoryName all PrintableString */
 };
 
 struct revoked {
@@ -1084,7 +1120,8 @@ make_crl(const struct ca *ca, const char *city, long number, time_t tu, time_t n
 		if ((flags & C_DELTA) && !add_crl_int_ext(crl, NID_delta_crl, number - 1, 1))
 			goto err;
 		if (city != NULL) {
-			if ((dpn = dp_name(PREF, city)) == NULL)
+			if ((dpn = (flags & C_DP_PRINTABLE) ? dp_name_printable(PREF, city) :
+			    dp_name(PREF, city)) == NULL)
 				goto fail;
 			if ((idp = ISSUING_DIST_POINT_new()) == NULL ||
 			    (idp->distpoint = dpn_dirname(dpn)) == NULL ||
@@ -1471,7 +1508,7 @@ usage(void)
 	    "       mkpki crl OUTDIR --ca NAME --number N [--dp CITY]\n"
 	    "             [--this-update-hours H] [--next-update-hours H]\n"
 	    "             [--revoke HOLDER[:REASON]]... [--pem] --out FILE\n"
-	    "             [--delta] [--v1] [--no-next-update]\n", stderr);
+	    "             [--delta] [--v1] [--no-next-update] [--dp-printable]\n", stderr);
 }
 
 static int
@@ -1625,6 +1662,10 @@ crl_cmd(int argc, char **argv)
 		}
 		if (strcmp(opt, "--no-next-update") == 0) {
 			flags |= C_NONEXT;
+			continue;
+		}
+		if (strcmp(opt, "--dp-printable") == 0) {
+			flags |= C_DP_PRINTABLE;
 			continue;
 		}
 		if (strcmp(opt, "--ca") != 0 && strcmp(opt, "--number") != 0 &&

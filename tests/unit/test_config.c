@@ -29,6 +29,7 @@ START_TEST(defaults_match_design)
 	ck_assert_uint_eq(c.max_body, 65536);
 	ck_assert_uint_eq(c.max_connections, 1024);
 	ck_assert_uint_eq(c.max_connections_per_address, 32);
+	ck_assert_int_eq(c.request_timeout, 10);
 	ck_assert_str_eq(c.policies[0], "1.2.392.200149.8.5.1.1.20");
 	ck_assert_int_eq(c.crl_issue_minutes, 0);
 	ck_assert_int_eq(c.crl_issue_offset, 9 * 3600);
@@ -45,7 +46,7 @@ START_TEST(design_example_parses)
 	char err[512];
 
 	write_conf("[server]\nlisten = 127.0.0.1          ; address\nport = 8443\nthreads = 0\n"
-		   "max_inflight = 10   ; beyond this: busy\nmax_body = 65536\ntls_cert =     ; empty\ntls_key =\n"
+		   "max_inflight = 10   ; beyond this: busy\nmax_body = 65536\nrequest_timeout = 30s\ntls_cert =     ; empty\ntls_key =\n"
 		   "trusted_proxies = 127.0.0.1, ::1\n"
 		   "[pki]\nanchors = /etc/madoguchi/anchors\npolicies = 1.2.392.200149.8.5.1.1.20, 1.2.392.200149.8.5.1.0.20\n"
 		   "crl_issue_time = 06:30+09:00\ncrl_cutoff = 2h\ncrl_max_age = 48h\nnonce_key_file = /tmp/k\nnonce_ttl = 300s\n"
@@ -54,6 +55,7 @@ START_TEST(design_example_parses)
 	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.port, 8443);
 	ck_assert_uint_eq(c.max_inflight, 10);
+	ck_assert_int_eq(c.request_timeout, 30);
 	ck_assert_str_eq(c.tls_cert, "");
 	ck_assert_str_eq(c.trusted_proxies, "127.0.0.1, ::1");
 	ck_assert_uint_eq(c.n_policies, 2);
@@ -77,6 +79,9 @@ START_TEST(bad_files_name_the_line)
 		"[pki]\ncrl_issue_time = 25:00+09:00\n",
 		"[pki]\npolicies = not-an-oid\n",
 		"[server]\nmax_inflight = 0\n",
+		"[server]\nrequest_timeout = 0s\n",
+		"[server]\nrequest_timeout = 2h\n",
+		"[server]\nrequest_timeout = 10 s\n",
 		"[server]\ntls_cert = /x\n",
 		"[server\n",
 	};
@@ -138,6 +143,97 @@ START_TEST(times_of_day)
 }
 END_TEST
 
+/* issue 16 item 7: a bad value says what it should look like; an unknown
+ * section is called a section, not a key. */
+START_TEST(messages_say_what_is_expected)
+{
+	struct mdg_config c;
+	char err[1024];
+
+	write_conf("[pki]\ncrl_max_age = 1x\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":2: bad value for [pki] crl_max_age: '1x': a duration") != NULL, "%s", err);
+	ck_assert_msg(strstr(err, "300s, 5m, 1h, 48h") != NULL, "%s", err);
+
+	write_conf("[server]\nrequest_timeout = 2h\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "a duration from 1s to 1h") != NULL, "%s", err);
+
+	write_conf("[pki]\nnonce_ttl = 5 minutes\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "nonce_ttl: '5 minutes': a duration of at least 1s (300s, 5m, 1h") != NULL, "%s",
+		      err);
+
+	write_conf("[pki]\ncrl_issue_time = 24:00\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "HH:MM+09:00") != NULL, "%s", err);
+
+	write_conf("[server]\nport = 8080\n[foo]\nbar = 1\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":4: unknown section [foo]: the sections are [server], [pki], [store] and [admin]") !=
+			  NULL,
+		      "%s", err);
+
+	write_conf("[server]\nportt = 8080\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "unknown key 'portt' in section [server]") != NULL, "%s", err);
+
+	write_conf("port = 8080\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "key 'port' outside any section") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(top_page_urls)
+{
+	static const char *const bad[] = {
+		"[server]\npublic_url = window.example.jp\n",
+		"[server]\npublic_url = ftp://window.example.jp/\n",
+		"[server]\npublic_url = https://\n",
+		"[server]\npublic_url = https:///path\n",
+		"[server]\npublic_url = https://w.example.jp/\"><script>\n",
+		"[server]\npublic_url = https://w.example.jp/$(id)\n",
+		"[server]\npublic_url = https://w.example.jp/?a=1&b=2\n",
+		"[server]\nclient_url = javascript:alert(1)\n",
+		"[server]\nclient_url = https://example.jp/a b.tar.gz\n",
+		"[server]\nclient_url = https://example.jp/<x>\n",
+		"[server]\nclient_url = https://example.jp/\xe7\xaa\x93\n",
+	};
+	struct mdg_config c;
+	char err[512];
+
+	mdg_config_defaults(&c);
+	ck_assert_str_eq(c.public_url, "");
+	ck_assert_str_eq(c.client_url, "");
+	write_conf("[server]\npublic_url = https://window.example.jp/\n"
+		   "client_url = https://example.jp/dl/madoguchi-0.1.0.tar.gz?from=top&lang=ja\n");
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.public_url, "https://window.example.jp/");
+	ck_assert_str_eq(c.client_url, "https://example.jp/dl/madoguchi-0.1.0.tar.gz?from=top&lang=ja");
+	/* empty: the defaults (the address from the request, no link) */
+	write_conf("[server]\npublic_url =\nclient_url =\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.public_url, "");
+	ck_assert_str_eq(c.client_url, "");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_conf(bad[i]);
+		mdg_config_defaults(&c);
+		err[0] = '\0';
+		ck_assert_msg(mdg_config_load(&c, path, err, sizeof(err)) == -1, "accepted: %s", bad[i]);
+		ck_assert_msg(strstr(err, path) != NULL && strstr(err, "_url") != NULL, "message: %s", err);
+	}
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -148,6 +244,8 @@ int main(void)
 	tcase_add_test(tc, bad_files_name_the_line);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, times_of_day);
+	tcase_add_test(tc, top_page_urls);
+	tcase_add_test(tc, messages_say_what_is_expected);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

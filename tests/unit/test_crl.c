@@ -14,6 +14,7 @@
 #include "anchors.h"
 #include "crl.h"
 #include "der.h"
+#include "names.h"
 #include "testpki_store.h"
 
 static struct tp_ca g1, g2, tokyo, impostor, unknown, young;
@@ -210,7 +211,137 @@ START_TEST(good_partition)
 		X509_NAME_free(want);
 	}
 	X509_NAME_free(dn);
+	/* the scope's key: the canonical form, which a certificate naming the
+	 * same distribution point in PrintableString (or in other letter case
+	 * and spacing) also gives (issue 11 section 4) */
+	ck_assert_ptr_nonnull(p.imp.dp_key);
+	{
+		X509_NAME *prn = X509_NAME_new();
+		unsigned char *k = NULL;
+		size_t klen;
+
+		X509_NAME_add_entry_by_txt(prn, "C", V_ASN1_PRINTABLESTRING, (const unsigned char *)"JP",
+					   -1, -1, 0);
+		X509_NAME_add_entry_by_txt(prn, "O", V_ASN1_PRINTABLESTRING,
+					   (const unsigned char *)"jpki", -1, -1, 0);
+		X509_NAME_add_entry_by_txt(prn, "OU", V_ASN1_PRINTABLESTRING,
+					   (const unsigned char *)" CHIYODA-KU  crldp", -1, -1, 0);
+		ck_assert_int_eq(mdg_name_canon_der(prn, &k, &klen), 0);
+		ck_assert_uint_eq(klen, p.imp.dp_key_len);
+		ck_assert_mem_eq(k, p.imp.dp_key, klen);
+		OPENSSL_free(k);
+		X509_NAME_free(prn);
+	}
 	mdg_crl_parsed_free(&p);
+}
+END_TEST
+
+/* mdg_name_canon_der agrees with X509_NAME_cmp (RFC 5280 7.1 as OpenSSL
+ * implements it, as issuers are matched to anchors): equal canonical forms
+ * exactly for equal names, and a canonical form is equal to its name. */
+static X509_NAME *
+name_of(const char *const *kv)
+{
+	X509_NAME *n = X509_NAME_new();
+
+	for (; kv[0] != NULL; kv += 3) {
+		int type = kv[0][0] == 'P' ? V_ASN1_PRINTABLESTRING :
+			   kv[0][0] == 'I' ? V_ASN1_IA5STRING :
+			   kv[0][0] == 'B' ? MBSTRING_BMP : kv[0][0] == 'T' ? V_ASN1_T61STRING :
+			   kv[0][0] == 'N' ? V_ASN1_NUMERICSTRING : MBSTRING_UTF8;
+		int set = kv[0][1] == '+' ? -1 : 0;
+
+		if (type == MBSTRING_BMP) {
+			/* an ASCII value as a BMPString (UCS-2, big-endian) */
+			unsigned char ucs[128];
+			size_t m, len = strlen(kv[2]);
+
+			ck_assert_uint_lt(2 * len, sizeof(ucs));
+			for (m = 0; m < len; m++) {
+				ucs[2 * m] = 0;
+				ucs[2 * m + 1] = (unsigned char)kv[2][m];
+			}
+			ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, kv[1], V_ASN1_BMPSTRING, ucs,
+								    (int)(2 * len), -1, set), 1);
+			continue;
+		}
+		ck_assert_msg(X509_NAME_add_entry_by_txt(n, kv[1], type, (const unsigned char *)kv[2], -1,
+							 -1, set) == 1, "%s %s=%s", kv[0], kv[1], kv[2]);
+	}
+	return n;
+}
+
+START_TEST(name_canon_matches_openssl)
+{
+	static const char *const names[][16] = {
+		{ "P", "C", "JP", "U", "O", "JPKI", "U", "CN", "Fresh-shi CRLDP", NULL },
+		{ "P", "C", "JP", "P", "O", "JPKI", "P", "CN", "Fresh-shi CRLDP", NULL },
+		{ "P", "C", "jp", "U", "O", "jpki", "I", "CN", "  fresh-SHI\t CRLDP ", NULL },
+		{ "P", "C", "JP", "T", "O", "JPKI", "U", "CN", "Fresh-shi  CRLDP", NULL },
+		{ "P", "C", "JP", "U", "O", "JPKI", "U", "CN", "Fresh-shi CRLDP2", NULL },
+		{ "P", "C", "JP", "U", "O", "JPKI", NULL },
+		{ "P", "C", "JP", "U+", "O", "JPKI", "U", "CN", "Fresh-shi CRLDP", NULL },
+		{ "P", "C", "JP", "U", "CN", "Fresh-shi CRLDP", "U", "O", "JPKI", NULL },
+		{ "P", "C", "JP", "U", "O", "東京都", NULL },
+		{ "P", "C", "JP", "U", "O", "東京都 ", NULL },
+		{ "P", "C", "JP", "N", "O", "123", NULL },
+		{ "P", "C", "JP", "N", "O", "123 ", NULL },
+		{ "P", "C", "JP", "P", "O", "123", NULL },
+		{ "P", "C", "JP", "B", "O", "jPKi", "U", "CN", "Fresh-shi CRLDP", NULL },
+		{ NULL },
+	};
+	size_t n = 0, i, j;
+	X509_NAME *v[20];
+	unsigned char *k[20];
+	size_t kl[20];
+
+	for (n = 0; names[n][0] != NULL; n++) {
+		const unsigned char *q;
+		X509_NAME *back;
+
+		v[n] = name_of(names[n]);
+		ck_assert_int_eq(mdg_name_canon_der(v[n], &k[n], &kl[n]), 0);
+		q = k[n];
+		back = d2i_X509_NAME(NULL, &q, (long)kl[n]);
+		ck_assert_ptr_nonnull(back);
+		ck_assert_int_eq(X509_NAME_cmp(back, v[n]), 0);
+		X509_NAME_free(back);
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			int same = kl[i] == kl[j] && memcmp(k[i], k[j], kl[i]) == 0;
+
+			ck_assert_msg(same == (X509_NAME_cmp(v[i], v[j]) == 0), "names %zu and %zu", i, j);
+		}
+	/* the PrintableString and UTF8String spellings are one name */
+	ck_assert_uint_eq(kl[0], kl[1]);
+	ck_assert_mem_eq(k[0], k[1], kl[0]);
+	ck_assert_uint_eq(kl[0], kl[2]);
+	ck_assert_mem_eq(k[0], k[2], kl[0]);
+	for (i = 0; i < n; i++) {
+		OPENSSL_free(k[i]);
+		X509_NAME_free(v[i]);
+	}
+	/* DER in, DER out; trailing bytes or no name: -1 */
+	{
+		unsigned char *d = NULL, *c = NULL, buf[512];
+		size_t cl;
+		int dl;
+
+		v[0] = name_of(names[1]);
+		dl = i2d_X509_NAME(v[0], &d);
+		ck_assert_int_gt(dl, 0);
+		ck_assert_int_eq(mdg_der_name_canon(d, (size_t)dl, &c, &cl), 0);
+		OPENSSL_free(c);
+		ck_assert_uint_lt((size_t)dl + 1, sizeof(buf));
+		memcpy(buf, d, (size_t)dl);
+		buf[dl] = 0;
+		ck_assert_int_eq(mdg_der_name_canon(buf, (size_t)dl + 1, &c, &cl), -1);
+		ck_assert_ptr_null(c);
+		ck_assert_int_eq(mdg_der_name_canon(buf + 1, (size_t)dl - 1, &c, &cl), -1);
+		OPENSSL_free(d);
+		X509_NAME_free(v[0]);
+	}
 }
 END_TEST
 
@@ -773,6 +904,7 @@ main(void)
 	tcase_add_test(tc, good_full);
 	tcase_add_test(tc, good_pem);
 	tcase_add_test(tc, good_partition);
+	tcase_add_test(tc, name_canon_matches_openssl);
 	tcase_add_test(tc, generations);
 	tcase_add_test(tc, refuse_signer);
 	tcase_add_test(tc, refuse_structure);

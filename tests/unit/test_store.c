@@ -14,9 +14,13 @@
 #include <openssl/x509.h>
 
 #include "chain.h"
+#include "names.h"
 #include "store.h"
 
 static char dbpath[4096];
+
+/* Made by tools/embed_schema.py (migration i + 1 at index i). */
+extern const char *const mdg_schema_migrations[];
 
 static void
 fresh_path(const char *tag)
@@ -217,6 +221,28 @@ verify_chain(void)
 	return n;
 }
 
+struct cert_cols {
+	int n, with;
+	int64_t not_after;
+};
+
+static int
+read_cert_cols(void *arg, const struct mdg_acceptance_row *r)
+{
+	struct cert_cols *c = arg;
+
+	c->n++;
+	if (r->has_cert_not_after) {
+		ck_assert_ptr_nonnull(r->cert_subject_der);
+		ck_assert_uint_eq(r->cert_subject_len, 2);
+		c->with++;
+		c->not_after = r->cert_not_after;
+	} else {
+		ck_assert_ptr_null(r->cert_subject_der);
+	}
+	return 0;
+}
+
 START_TEST(acceptances)
 {
 	struct mdg_store st;
@@ -260,8 +286,33 @@ START_TEST(acceptances)
 	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
 	ck_assert_int_eq(ref.seq, 2);
 
-	ck_assert_int_eq(verify_chain(), 2);
+	/* the certificate's notAfter and subject, for log export --format index */
+	{
+		static const unsigned char subj[] = { 0x30, 0x00 };
+
+		make_acceptance(&a, "33333333333333333333333333333333", (const unsigned char *)"\x77",
+				1, "2026-11-27T10:08:00+09:00");
+		a.cert_not_after = 1924991999;
+		a.cert_subject_der = subj;
+		a.cert_subject_len = sizeof(subj);
+		ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
+		ck_assert_int_eq(ref.seq, 3);
+	}
+	{
+		struct cert_cols cc = { 0 };
+		struct mdg_log_filter f;
+
+		memset(&f, 0, sizeof(f));
+		ck_assert_int_eq(st.ops->log_query(st.cls, &f, read_cert_cols, &cc), MDG_STORE_OK);
+		ck_assert_int_eq(cc.n, 3);
+		ck_assert_int_eq(cc.with, 1);
+		ck_assert_int_eq(cc.not_after, 1924991999);
+	}
+	ck_assert_int_eq(verify_chain(), 3);
 	db = raw();
+	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances WHERE cert_not_after IS NULL"
+				 " AND cert_subject IS NULL"), 2);
+	ck_assert_int_eq(raw_int(db, "DELETE FROM acceptances WHERE seq = 3"), -1);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances"), 2);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances WHERE holder_name = "
 				 "'試験\u3000太郎' AND client_addr = '192.0.2.1' AND length(request) = 5"
@@ -623,13 +674,15 @@ START_TEST(crl_import_rules)
 	struct mdg_crl_scope sc;
 	enum mdg_crl_import_outcome oc;
 	struct listed l;
-	unsigned char *iss, *iss2, *dp;
-	size_t iss_len, iss2_len, dp_len;
+	unsigned char *iss, *iss2, *dp, *dpk;
+	size_t iss_len, iss2_len, dp_len, dpk_len;
 	char msg[1024];
 
 	iss = name_der("J-LIS", &iss_len);
 	iss2 = name_der("Tokyo-to", &iss2_len);
 	dp = name_der("Chiyoda-ku CRLDP", &dp_len);
+	/* crl_scope takes the canonical form, as the pipeline gives it */
+	ck_assert_int_eq(mdg_der_name_canon(dp, dp_len, &dpk, &dpk_len), 0);
 	open_fresh(&st, "crl");
 
 	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, NULL, 0, &sc), MDG_STORE_NOT_FOUND);
@@ -696,7 +749,8 @@ START_TEST(crl_import_rules)
 	c.n_entries = 2;
 	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
 	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
-	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, dp, dp_len, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, dp, dp_len, &sc), MDG_STORE_NOT_FOUND);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, dpk, dpk_len, &sc), MDG_STORE_OK);
 	ck_assert_int_eq(sc.entries, 1);
 	/* lookup spans the issuer's scopes */
 	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 3, 3), 1);
@@ -733,6 +787,170 @@ START_TEST(crl_import_rules)
 	OPENSSL_free(iss);
 	OPENSSL_free(iss2);
 	OPENSSL_free(dp);
+	OPENSSL_free(dpk);
+}
+END_TEST
+
+/* A name with every component's string type and spelling chosen. */
+static unsigned char *
+dp_variant(int type, const char *pref, const char *cn, size_t *len)
+{
+	X509_NAME *n = X509_NAME_new();
+	unsigned char *der = NULL;
+	int l;
+
+	ck_assert_ptr_nonnull(n);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "C", V_ASN1_PRINTABLESTRING,
+						    (const unsigned char *)"JP", -1, -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "O", type, (const unsigned char *)"JPKI", -1,
+						    -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "OU", type, (const unsigned char *)pref, -1,
+						    -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", type, (const unsigned char *)cn, -1,
+						    -1, 0), 1);
+	l = i2d_X509_NAME(n, &der);
+	X509_NAME_free(n);
+	ck_assert_int_gt(l, 0);
+	*len = (size_t)l;
+	return der;
+}
+
+/* issue 11 section 4: a partition CRL's scope is its distribution point
+ * *name*: the same name in PrintableString or UTF8String, in other letter
+ * case or spacing, is one scope, found by the canonical form of either. */
+START_TEST(crl_scope_by_name)
+{
+	struct mdg_store st;
+	struct mdg_crl_import c;
+	struct mdg_crl_entry e[1];
+	struct mdg_crl_scope sc;
+	enum mdg_crl_import_outcome oc;
+	struct listed l;
+	unsigned char *iss, *utf8, *prn, *odd, *other, *k1, *k2, *k3;
+	size_t iss_len, utf8_len, prn_len, odd_len, other_len, k1_len, k2_len, k3_len;
+	char msg[1024];
+
+	iss = name_der("J-LIS", &iss_len);
+	utf8 = dp_variant(V_ASN1_UTF8STRING, "Tokyo", "Printable-shi CRLDP", &utf8_len);
+	prn = dp_variant(V_ASN1_PRINTABLESTRING, "Tokyo", "Printable-shi CRLDP", &prn_len);
+	odd = dp_variant(V_ASN1_UTF8STRING, "  TOKYO ", "printable-SHI   crldp", &odd_len);
+	other = dp_variant(V_ASN1_UTF8STRING, "Tokyo", "Other-shi CRLDP", &other_len);
+	ck_assert(utf8_len != prn_len || memcmp(utf8, prn, utf8_len) != 0);
+	ck_assert_int_eq(mdg_der_name_canon(utf8, utf8_len, &k1, &k1_len), 0);
+	ck_assert_int_eq(mdg_der_name_canon(prn, prn_len, &k2, &k2_len), 0);
+	ck_assert_int_eq(mdg_der_name_canon(odd, odd_len, &k3, &k3_len), 0);
+	ck_assert_uint_eq(k1_len, k2_len);
+	ck_assert_mem_eq(k1, k2, k1_len);
+	ck_assert_uint_eq(k1_len, k3_len);
+	ck_assert_mem_eq(k1, k3, k1_len);
+	open_fresh(&st, "crlname");
+
+	/* the partition CRL says UTF8String (the store derives the key) */
+	entry(&e[0], 1, 7);
+	set_crl(&c, iss, iss_len, utf8, utf8_len, 5, 0x21, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 5000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	/* a certificate saying PrintableString finds it */
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k2, k2_len, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(sc.number[0], 5);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, prn, prn_len, &sc),
+			 MDG_STORE_NOT_FOUND);
+	/* the next CRL of that name in another encoding replaces it (one
+	 * scope), an older one is refused as for the same bytes */
+	set_crl(&c, iss, iss_len, prn, prn_len, 6, 0x22, e, 1);
+	c.dp_key = k2;
+	c.dp_key_len = k2_len;
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
+	set_crl(&c, iss, iss_len, odd, odd_len, 4, 0x23, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
+			 MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "not newer than 6") != NULL, "%s", msg);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k3, k3_len, &sc), MDG_STORE_OK);
+	ck_assert_int_eq(sc.number[0], 6);
+	/* another name is another scope */
+	set_crl(&c, iss, iss_len, other, other_len, 1, 0x24, e, 1);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
+	memset(&l, 0, sizeof(l));
+	ck_assert_int_eq(st.ops->list_crls(st.cls, count_scope, &l), MDG_STORE_OK);
+	ck_assert_int_eq(l.n, 2);
+	ck_assert_int_eq(l.dp, 2);
+	mdg_store_close(&st);
+	OPENSSL_free(iss);
+	OPENSSL_free(utf8);
+	OPENSSL_free(prn);
+	OPENSSL_free(odd);
+	OPENSSL_free(other);
+	OPENSSL_free(k1);
+	OPENSSL_free(k2);
+	OPENSSL_free(k3);
+}
+END_TEST
+
+/* Migration 5 fills dp_key for the partition CRLs held before it; two
+ * scopes that turn out to be one name stop it with a clear message. */
+START_TEST(migrate_dp_key)
+{
+	struct mdg_store st;
+	struct mdg_crl_scope sc;
+	unsigned char *iss, *utf8, *prn, *k;
+	size_t iss_len, utf8_len, prn_len, k_len;
+	sqlite3 *db;
+	sqlite3_stmt *ins;
+	char err[1024];
+	int from, to, i;
+
+	iss = name_der("J-LIS", &iss_len);
+	utf8 = dp_variant(V_ASN1_UTF8STRING, "Tokyo", "Printable-shi CRLDP", &utf8_len);
+	prn = dp_variant(V_ASN1_PRINTABLESTRING, "Tokyo", "Printable-shi CRLDP", &prn_len);
+	ck_assert_int_eq(mdg_der_name_canon(prn, prn_len, &k, &k_len), 0);
+	for (i = 0; i < 2; i++) {
+		/* a version 4 database holding partition CRLs: dp only */
+		fresh_path("migdp");
+		db = raw();
+		for (int m = 0; m < 4; m++)
+			ck_assert_int_eq(sqlite3_exec(db, mdg_schema_migrations[m], NULL, NULL, NULL),
+					 SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO crls (issuer, dp, number, "
+			"this_update, next_update, imported_at, sha256) VALUES (?1, ?2, X'05', 1000, "
+			"2000, 3000, zeroblob(32))", -1, &ins, NULL), SQLITE_OK);
+		sqlite3_bind_blob(ins, 1, iss, (int)iss_len, SQLITE_STATIC);
+		sqlite3_bind_blob(ins, 2, utf8, (int)utf8_len, SQLITE_STATIC);
+		ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+		if (i == 1) {
+			sqlite3_reset(ins);
+			sqlite3_bind_blob(ins, 2, prn, (int)prn_len, SQLITE_STATIC);
+			ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
+		}
+		sqlite3_finalize(ins);
+		ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+		if (i == 0) {
+			ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0,
+				      "%s", err);
+			ck_assert_int_eq(from, 4);
+			ck_assert_int_eq(to, mdg_store_sqlite_schema_version());
+			ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s",
+				      err);
+			ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k, k_len, &sc),
+					 MDG_STORE_OK);
+			ck_assert_int_eq(sc.this_update, 1000);
+			mdg_store_close(&st);
+		} else {
+			ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)),
+					 -1);
+			ck_assert_msg(strstr(err, "names the same distribution point") != NULL, "%s",
+				      err);
+			/* nothing of migration 5 was applied */
+			db = raw();
+			ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
+			sqlite3_close(db);
+		}
+	}
+	OPENSSL_free(iss);
+	OPENSSL_free(utf8);
+	OPENSSL_free(prn);
+	OPENSSL_free(k);
 }
 END_TEST
 
@@ -793,6 +1011,8 @@ main(void)
 	tcase_add_test(tc, group_commit);
 	tcase_add_test(tc, crl_import_rules);
 	tcase_add_test(tc, crl_import_large);
+	tcase_add_test(tc, crl_scope_by_name);
+	tcase_add_test(tc, migrate_dp_key);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
