@@ -36,20 +36,22 @@ SOURCE_ROOT = os.path.dirname(HERE)
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 PAGE = os.sysconf('SC_PAGE_SIZE')
 
-SCENARIOS = ('warm', 'cold', 'revoke', 'mixed', 'crl', 'import', 'idle')
+SCENARIOS = ('warm', 'cold', 'revoke', 'mixed', 'refused', 'ocsp', 'crl', 'import', 'idle')
 
 # requests prepared / loadgen settings per size
 SIZES = {
     'full': dict(warm_certs=16, warm_bodies=1024, duration=10.0, cold=6000, revoke=6000,
                  mixed=4000, crl_sizes=(10_000, 1_000_000, 10_000_000), crl_duration=6.0,
-                 import_entries=1_000_000, idle=1000, hold=5.0, concurrency=32, rsa_iters=4000),
+                 import_entries=1_000_000, idle=1000, hold=5.0, concurrency=32, rsa_iters=4000,
+                 refused=6000),
     'quick': dict(warm_certs=16, warm_bodies=256, duration=4.0, cold=1500, revoke=1500,
                   mixed=1000, crl_sizes=(10_000, 100_000, 1_000_000), crl_duration=3.0,
-                  import_entries=100_000, idle=1000, hold=2.0, concurrency=32, rsa_iters=2000),
+                  import_entries=100_000, idle=1000, hold=2.0, concurrency=32, rsa_iters=2000,
+                  refused=1500),
     'smoke': dict(warm_certs=4, warm_bodies=40, requests=200, cold=200, revoke=200,
                   mixed=200, crl_sizes=(100, 5000), crl_requests=100, c1_requests=50, lookups=500,
                   import_entries=2000, idle=50,
-                  hold=0.5, concurrency=8, rsa_iters=200),
+                  hold=0.5, concurrency=8, rsa_iters=200, refused=100),
 }
 
 
@@ -218,6 +220,70 @@ class Daemon:
         return rc
 
 
+class Responder:
+    """An `openssl ocsp` responder measured like a daemon: CPU of the process
+    and its -multi children, peak RSS the largest of them."""
+
+    def __init__(self, proc, port):
+        self.proc = proc
+        self.port = port
+
+    def pids(self):
+        out = [self.proc.pid]
+        try:
+            with open('/proc/%d/task/%d/children' % (self.proc.pid, self.proc.pid), encoding='ascii') as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+        return out
+
+    def wait_ready(self, loadgen, req):
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError('openssl ocsp exited %d' % self.proc.returncode)
+            if len(self.pids()) > 2:
+                cp = subprocess.run(['nsenter', '--net=/proc/%d/ns/net' % self.proc.pid, loadgen, '--port',
+                                     str(self.port), '--bodies', req, '--path', '/', '--content-type',
+                                     'application/ocsp-request', '--requests', '1', '--concurrency', '1',
+                                     '--timeout', '2'], capture_output=True)
+                if cp.returncode == 0 and '"200"' in cp.stdout.decode():
+                    return
+            time.sleep(0.1)
+        raise RuntimeError('openssl ocsp not answering')
+
+    def cpu_ticks(self):
+        t = 0
+        for pid in self.pids():
+            try:
+                with open('/proc/%d/stat' % pid, encoding='ascii') as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+                t += int(fields[11]) + int(fields[12])
+            except OSError:
+                pass
+        return t
+
+    def status(self, key):
+        best = 0
+        for pid in self.pids():
+            try:
+                with open('/proc/%d/status' % pid, encoding='ascii') as f:
+                    for line in f:
+                        if line.startswith(key + ':'):
+                            best = max(best, int(line.split()[1]) * 1024)
+            except OSError:
+                pass
+        return best
+
+    def reset_peak(self):
+        for pid in self.pids():
+            try:
+                with open('/proc/%d/clear_refs' % pid, 'w', encoding='ascii') as f:
+                    f.write('5')
+            except OSError:
+                pass
+
+
 def config_text(args, work, db, port):
     return ('[server]\nlisten = 127.0.0.1\nport = %d\nthreads = %d\nmax_connections = 4000\n'
             'max_connections_per_address = 4000\nmax_inflight = 4000\nmax_body = 65536\n\n'
@@ -240,6 +306,7 @@ class Bench:
         self.pki_dir = os.path.join(self.work, 'pki')
         self.base_db = os.path.join(self.work, 'base.db')
         self._nonce = None
+        self._netns = None
         self._sets = {}
 
     # -- set-up
@@ -293,17 +360,23 @@ class Bench:
         os.chmod(db, 0o600)
         return db
 
-    def requests(self, name, procedure, count, certs=0, reason=None, prefix=''):
+    def requests(self, name, procedure, count, certs=0, reason=None, prefix='', holder='valid-01'):
         """A directory of `count` signed requests (made once per name)."""
         if name in self._sets:
             return self._sets[name]
         out = os.path.join(self.work, 'req-' + name)
         shutil.rmtree(out, ignore_errors=True)
         os.makedirs(out)
-        ca = self.manifest['cas'][self.holder_ca]
-        cmd = [self.bins.mkholders, '--cert', self.holder['cert'], '--key', self.holder['key'],
+        h = self.manifest['holders'][holder]
+        ca = self.manifest['cas'][h['ca']]
+        applicant = self.applicant
+        if holder != 'valid-01':
+            applicant = os.path.join(self.work, 'applicant-%s.json' % holder)
+            with open(applicant, 'w', encoding='utf-8') as f:
+                f.write(json.dumps(h['applicant'], ensure_ascii=False, separators=(',', ':')))
+        cmd = [self.bins.mkholders, '--cert', self._path(h['cert']), '--key', self._path(h['key']),
                '--ca-cert', self._path(ca['cert']), '--ca-key', self._path(ca['key']),
-               '--applicant', self.applicant, '--nonce', self._nonce, '--procedure', procedure,
+               '--applicant', applicant, '--nonce', self._nonce, '--procedure', procedure,
                '--count', count, '--certs', certs, '--out', out, '--prefix', prefix]
         if reason:
             cmd += ['--reason', reason]
@@ -324,15 +397,22 @@ class Bench:
         cp = run(cmd)
         return json.loads(cp.stdout)
 
-    def loadgen(self, d, bodies, requests=None, duration=None, concurrency=None, rate=None):
+    def loadgen(self, d, bodies, requests=None, duration=None, concurrency=None, rate=None, path=None,
+                content_type=None):
         cmd = [self.bins.loadgen, '--port', d.port, '--bodies', bodies,
                '--concurrency', concurrency or self.size['concurrency']]
+        if path:
+            cmd += ['--path', path]
+        if content_type:
+            cmd += ['--content-type', content_type]
         if requests:
             cmd += ['--requests', requests]
         else:
             cmd += ['--duration', duration]
         if rate:
             cmd += ['--rate', '%.1f' % rate]
+        if self._netns:
+            cmd = ['nsenter', '--net=/proc/%d/ns/net' % self._netns] + cmd
         cp = run(cmd, timeout=3600)
         return json.loads(cp.stdout.decode().strip().splitlines()[-1])
 
@@ -395,7 +475,7 @@ class Bench:
         bodies = self.requests('revoke', 'revocation', n, reason='keyCompromise')
         d = self.daemon('revoke')
         try:
-            r = self.measure('revoke', d, bodies, {'201'}, requests=n,
+            r = self.measure('revoke', d, bodies, {'201'}, requests=n, concurrency=min(16, self.size['concurrency']),
                              note='distinct certificates, durable acceptances')
             rows = sqlite_count(d.db, 'SELECT count(*) FROM acceptances')
             r['acceptances_in_db'] = rows
@@ -426,6 +506,97 @@ class Bench:
                          note='80 % warm checks, 10 % new certificates, 10 % revocations')
         finally:
             d.stop()
+
+    def sc_refused(self):
+        """What a flood of refused requests costs: not DER (the valid bodies less
+        their last byte: refused at format, step 2), and certificates of an issuer
+        no anchor names (refused at issuer, step 3), each one new or 16 repeated."""
+        n = self.size['refused']
+        warm = self.requests('warm', 'validity-check', self.size['warm_bodies'], certs=self.size['warm_certs'])
+        out = os.path.join(self.work, 'req-refused-format')
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(out)
+        for f in sorted(os.listdir(warm)):
+            with open(os.path.join(warm, f), 'rb') as src, open(os.path.join(out, f), 'wb') as dst:
+                dst.write(src.read()[:-1])
+        issuer_new = self.requests('refused-issuer', 'validity-check', n, holder='unknown')
+        issuer_rep = self.requests('refused-issuer16', 'validity-check', self.size['warm_bodies'],
+                                   certs=self.size['warm_certs'], holder='unknown')
+        d = self.daemon('refused')
+        try:
+            self.measure('refused-format', d, out, {'400'}, note='not DER (last byte cut): step 2',
+                         **self.run_len())
+            self.measure('refused-issuer', d, issuer_new, {'200', '400', '403', '422'}, requests=n,
+                         note='issuer no anchor names, every certificate new: step 3')
+            self.measure('refused-issuer16', d, issuer_rep, {'200', '400', '403', '422'},
+                         note='issuer no anchor names, 16 certificates repeated: step 3', **self.run_len())
+        finally:
+            d.stop()
+
+    def sc_ocsp(self):
+        """`openssl ocsp` as a responder on the same CA (jlis-g2, signing its
+        answers with the CA key) and the same status data (the warm set's 16
+        certificates good, the J-LIS full CRL's serials revoked), two
+        processes (-multi 2: the two cores), driven by the same load generator
+        with OCSP requests for the warm set's certificates."""
+        s = self.size
+        if shutil.which('openssl') is None or subprocess.run(
+                ['unshare', '-n', 'true'], capture_output=True).returncode != 0:
+            log('ocsp: skipped (needs the openssl command and a network namespace: unshare -n)')
+            return
+        warm = self.requests('warm', 'validity-check', s['warm_bodies'], certs=s['warm_certs'])
+        ca = self.manifest['cas'][self.holder_ca]
+        cacert, cakey = self._path(ca['cert']), self._path(ca['key'])
+        od = os.path.join(self.work, 'ocsp')
+        shutil.rmtree(od, ignore_errors=True)
+        os.makedirs(os.path.join(od, 'req'))
+        names = sorted(os.listdir(warm))[:s['warm_certs']]
+        index = []
+        for i, f in enumerate(names):
+            pem = os.path.join(od, 'c%02d.pem' % i)
+            run(['openssl', 'pkcs7', '-inform', 'DER', '-in', os.path.join(warm, f), '-print_certs', '-out', pem])
+            ser = run(['openssl', 'x509', '-in', pem, '-noout', '-serial']).stdout.decode().split('=')[1].strip()
+            subj = run(['openssl', 'x509', '-in', pem, '-noout', '-subject', '-nameopt', 'compat']
+                       ).stdout.decode().split('=', 1)[1].strip()
+            index.append('V\t991231235959Z\t\t%s\tunknown\t%s\n' % (ser, subj))
+            run(['openssl', 'ocsp', '-issuer', cacert, '-cert', pem, '-reqout',
+                 os.path.join(od, 'req', 'r%02d.ocsp' % i)])
+        crl = self._path(self.manifest['crls']['jlis-full']['der'])
+        txt = run(['openssl', 'crl', '-inform', 'DER', '-in', crl, '-noout', '-text']).stdout.decode()
+        for line in txt.splitlines():
+            line = line.strip()
+            if line.startswith('Serial Number:'):
+                index.append('R\t991231235959Z\t230101000000Z\t%s\tunknown\t/CN=revoked\n' % line.split(':', 1)[1].strip())
+        with open(os.path.join(od, 'index.txt'), 'w', encoding='utf-8') as f:
+            f.writelines(index)
+        with open(os.path.join(od, 'index.txt.attr'), 'w', encoding='utf-8') as f:
+            f.write('unique_subject = no\n')    # the warm set's certificates share valid-01's subject
+        port = free_port()
+        err = open(os.path.join(od, 'stderr.log'), 'ab')
+        # `openssl ocsp -port` listens on every interface: it runs in a network
+        # namespace of its own holding only the loopback, and the load
+        # generator joins it (nsenter), so it is reachable on 127.0.0.1 only.
+        ocsp = ['openssl', 'ocsp', '-index', os.path.join(od, 'index.txt'), '-CA', cacert,
+                '-rsigner', cacert, '-rkey', cakey, '-port', str(port), '-multi', '2']
+        proc = subprocess.Popen(['unshare', '-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh'] + ocsp,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        o = Responder(proc, port)
+        self._netns = proc.pid
+        try:
+            o.wait_ready(self.bins.loadgen, os.path.join(od, 'req', 'r00.ocsp'))
+            self.loadgen(o, os.path.join(od, 'req'), requests=200, concurrency=4)
+            self.measure('ocsp', o, os.path.join(od, 'req'), {'200'}, path='/',
+                         content_type='application/ocsp-request',
+                         note='openssl ocsp -multi 2, same CA and status data', **self.run_len())
+        finally:
+            self._netns = None
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            err.close()
 
     def sc_crl(self):
         s = self.size
@@ -600,6 +771,12 @@ def main():
             text += ('\n\nParsing one request (d2i_CMS_ContentInfo) costs %.1f µs CPU, of which parsing its '
                      'certificate (d2i_X509 alone: %.1f µs) is nearly all: OpenSSL 3.0 decodes the public key '
                      'through a new OSSL_DECODER context each time.' % (costs['d2i_cms_us'], costs['d2i_x509_us']))
+        by = {r['scenario']: r for r in b.results}
+        if 'warm' in by and 'ocsp' in by and by['ocsp']['rps'] > 0:
+            text += ('\n\nWindow warm checks / openssl ocsp answers, same run: %.0f / %.0f = %.2f x '
+                     '(server CPU per answer %.0f / %.0f µs).' % (
+                         by['warm']['rps'], by['ocsp']['rps'], by['warm']['rps'] / by['ocsp']['rps'],
+                         by['warm']['cpu_us_per_req'], by['ocsp']['cpu_us_per_req']))
         print(text)
         print('\nLoad average at the end: %.2f %.2f %.2f' % m['loadavg_end'])
         if args.json:

@@ -28,11 +28,11 @@
 #include <unistd.h>
 
 #define RBUF 65536
-#define IDLE_RAMP 64	/* connections being set up at once in --idle mode */
+#define IDLE_RAMP 64 /* connections being set up at once in --idle mode */
 #define MAX_BODY (16 * 1024 * 1024)
 
 struct body {
-	char *req;		/* the whole HTTP request */
+	char *req; /* the whole HTTP request */
 	size_t len;
 };
 
@@ -57,8 +57,8 @@ struct opts {
 	int concurrency;
 	double duration;
 	long requests;
-	double rate;		/* requests/s; 0: as fast as answered */
-	double timeout;		/* seconds for one request */
+	double rate;    /* requests/s; 0: as fast as answered */
+	double timeout; /* seconds for one request */
 	int idle;
 	double hold;
 };
@@ -307,7 +307,7 @@ static int parse_response(struct conn *c, int *status, int *keep, size_t *total)
 			if (strncasecmp(v, "close", 5) == 0)
 				*keep = 0;
 		} else if (strncasecmp(line, "transfer-encoding:", 18) == 0)
-			return -1;	/* not produced by the daemon */
+			return -1; /* not produced by the daemon */
 	}
 	if (clen < 0 || hlen + (size_t)clen > RBUF)
 		return -1;
@@ -359,9 +359,9 @@ static void report(const struct opts *o, struct stats *s, double elapsed, size_t
 	       "\"elapsed_s\":%.3f,\"rps\":%.1f,\"concurrency\":%d,\"rate\":%.1f,\"bodies\":%zu,"
 	       "\"latency_us\":{\"mean\":%.0f,\"p50\":%.0f,\"p90\":%.0f,\"p99\":%.0f,\"max\":%.0f},"
 	       "\"status\":{",
-	       s->n, s->errors, s->reconnects, elapsed, elapsed > 0 ? (double)s->n / elapsed : 0,
-	       o->concurrency, o->rate, nbodies, s->n ? sum / (double)s->n : 0, pct(s, 0.50), pct(s, 0.90),
-	       pct(s, 0.99), s->n ? (double)s->lat_us[s->n - 1] : 0);
+	       s->n, s->errors, s->reconnects, elapsed, elapsed > 0 ? (double)s->n / elapsed : 0, o->concurrency,
+	       o->rate, nbodies, s->n ? sum / (double)s->n : 0, pct(s, 0.50), pct(s, 0.90), pct(s, 0.99),
+	       s->n ? (double)s->lat_us[s->n - 1] : 0);
 	for (int i = 0; i < 600; i++)
 		if (s->status[i]) {
 			printf("%s\"%d\":%ld", first ? "" : ",", i, s->status[i]);
@@ -462,8 +462,7 @@ static int run_load(const struct opts *o)
 				} else if (w == -1 && errno != EAGAIN)
 					failed = 1;
 			}
-			if (!failed && (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) &&
-			    c->state != C_CONNECTING) {
+			if (!failed && (evs[k].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->state != C_CONNECTING) {
 				ssize_t r = recv(c->fd, c->rbuf + c->rlen, RBUF - 1 - c->rlen, 0);
 				if (r > 0) {
 					int status = 0, keep = 0;
@@ -551,8 +550,7 @@ static int run_idle(const struct opts *o)
 			goto out;
 		hb = bodies[0];
 	} else {
-		int n = snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\n\r\n", o->host,
-				 o->port);
+		int n = snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\n\r\n", o->host, o->port);
 		hb.req = req;
 		hb.len = (size_t)n;
 	}
@@ -610,7 +608,7 @@ static int run_idle(const struct opts *o)
 					}
 				}
 			} else if (!bad && c->state == C_DONE && (evs[j].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))) {
-				bad = 1;	/* closed by the server while idle */
+				bad = 1; /* closed by the server while idle */
 				answered--;
 			}
 			if (bad) {

@@ -10,10 +10,16 @@
  *     transaction), for table sizes whose CRL would not fit OpenSSL's
  *     in-memory parse (10 million entries).
  *   mkcrl lookup --db DB --crl-id ID --count N [--first F]
- *     times N look-ups through the store's own crl_lookup (server/store.h),
+ *     times N look-ups through the store's own crl_lookup (server/store/store.h),
  *     alternating serials that are held (the F, default: the CRL's entry
  *     count, that fill numbered from 0) and serials that are not; prints
- *     one JSON line (microseconds per look-up). */
+ *     one JSON line (microseconds per look-up).
+ *   mkcrl import --config FILE --count N --number NUM
+ *     times the store's own crl_import (through the door, any [store]
+ *     backend) of a scope "CN=mkcrl bench" with N entries as crl.c hands
+ *     them over, cRLNumber NUM (a higher one replaces the scope); prints
+ *     one JSON line (entries per second). No CRL is parsed: this is the
+ *     store's part of `crl import` alone. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +35,15 @@
 #include <openssl/x509v3.h>
 #include <sqlite3.h>
 
+#include "config.h"
 #include "store.h"
 
 static int usage(void)
 {
 	fputs("usage: mkcrl crl --ca-cert CA.cert.pem --ca-key CA.key.pem --count N --number NUM --out FILE\n"
 	      "       mkcrl fill --db DB --crl-id ID --count N [--first I]\n"
-	      "       mkcrl lookup --db DB --crl-id ID --count N [--first FILLED]\n",
+	      "       mkcrl lookup --db DB --crl-id ID --count N [--first FILLED]\n"
+	      "       mkcrl import --config FILE --count N --number NUM\n",
 	      stderr);
 	return 2;
 }
@@ -135,13 +143,16 @@ static int fill(const char *dbp, long id, long count, long first)
 	if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
-			 "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; "
+			 "BEGIN IMMEDIATE",
+			 NULL, NULL, NULL) != SQLITE_OK)
 		goto out;
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO crl_entries (crl_id, serial, revoked_at, reason)"
-			       " VALUES (?1, ?2, ?3, NULL)", -1, &ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "UPDATE crls SET entries = entries + ?2 WHERE id = ?1", -1, &upd, NULL) !=
-		SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+			       "INSERT OR IGNORE INTO crl_entries (crl_id, serial, revoked_at, reason)"
+			       " VALUES (?1, ?2, ?3, NULL)",
+			       -1, &ins, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "UPDATE crls SET entries = entries + ?2 WHERE id = ?1", -1, &upd, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(ins, 1, id);
 	sqlite3_bind_int64(ins, 3, (sqlite3_int64)now - 7200);
@@ -194,6 +205,7 @@ static int lookup(const char *dbp, long id, long count, long filled)
 	int issuer_len = 0, rc = 1, revoked;
 	long held = 0, entries = 0;
 	char err[512];
+	struct mdg_config cfg;
 
 	/* the issuer and size of the held CRL, read behind the interface */
 	if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -207,7 +219,9 @@ static int lookup(const char *dbp, long id, long count, long filled)
 	entries = (long)sqlite3_column_int64(q, 1);
 	if (filled < 0)
 		filled = entries;
-	if (mdg_store_sqlite_open(&st, dbp, err, sizeof(err)) != 0) {
+	mdg_config_defaults(&cfg);
+	if (snprintf(cfg.database, sizeof(cfg.database), "%s", dbp) >= (int)sizeof(cfg.database) ||
+	    mdg_store_open(&st, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mkcrl lookup: %s\n", err);
 		goto out;
 	}
@@ -237,9 +251,67 @@ out:
 	return rc;
 }
 
+static int import_bench(const char *conf, long count, long number)
+{
+	struct mdg_config cfg;
+	struct mdg_store st = { 0 };
+	struct mdg_crl_import c;
+	struct mdg_crl_entry *e = NULL;
+	enum mdg_crl_import_outcome outcome;
+	X509_NAME *name = NULL;
+	unsigned char *der = NULL;
+	char err[512], msg[512];
+	time_t now = time(NULL);
+	int der_len, rc = 1;
+
+	if (mdg_config_load(&cfg, conf, err, sizeof(err)) != 0 || mdg_store_open(&st, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "mkcrl import: %s\n", err);
+		return 1;
+	}
+	if ((name = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)"mkcrl bench", -1, -1, 0) ||
+	    (der_len = i2d_X509_NAME(name, &der)) <= 0 || (e = calloc((size_t)count + 1, sizeof(*e))) == NULL)
+		goto out;
+	for (long i = 0; i < count; i++) {
+		serial_of((uint64_t)i, e[i].serial);
+		e[i].serial_len = 9;
+		e[i].revoked_at = now - 7200;
+		e[i].reason = i % 3 == 0 ? 1 : -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.issuer_der = der;
+	c.issuer_len = (size_t)der_len;
+	c.number[0] = (unsigned char)(number >> 24);
+	c.number[1] = (unsigned char)(number >> 16);
+	c.number[2] = (unsigned char)(number >> 8);
+	c.number[3] = (unsigned char)number;
+	c.number_len = 4;
+	c.this_update = now - 3600;
+	c.next_update = now + 23 * 3600;
+	c.sha256[0] = (unsigned char)number;
+	c.entries = e;
+	c.n_entries = (size_t)count;
+	double w0 = wall_now();
+	if (st.ops->crl_import(st.cls, &c, now, &outcome, msg, sizeof(msg)) != MDG_STORE_OK) {
+		fprintf(stderr, "mkcrl import: %s (%s)\n", msg, mdg_store_error(&st));
+		goto out;
+	}
+	double wall = wall_now() - w0;
+	printf("{\"backend\":\"%s\",\"entries\":%ld,\"seconds\":%.3f,\"entries_per_s\":%.0f,\"outcome\":\"%s\"}\n",
+	       cfg.store_backend[0] ? cfg.store_backend : "sqlite", count, wall, wall > 0 ? (double)count / wall : 0.0,
+	       msg);
+	rc = 0;
+out:
+	mdg_store_close(&st);
+	X509_NAME_free(name);
+	OPENSSL_free(der);
+	free(e);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	const char *cacert = NULL, *cakey = NULL, *out = NULL, *db = NULL;
+	const char *cacert = NULL, *cakey = NULL, *out = NULL, *db = NULL, *conf = NULL;
 	long count = -1, number = -1, id = -1, first = 0;
 
 	if (argc < 2 || argc % 2 != 0)
@@ -254,6 +326,8 @@ int main(int argc, char **argv)
 			out = v;
 		else if (!strcmp(a, "--db"))
 			db = v;
+		else if (!strcmp(a, "--config"))
+			conf = v;
 		else if (!strcmp(a, "--count"))
 			count = atol(v);
 		else if (!strcmp(a, "--number"))
@@ -269,6 +343,8 @@ int main(int argc, char **argv)
 		return make_crl(cacert, cakey, count, number, out);
 	if (!strcmp(argv[1], "lookup") && db && id >= 0 && count > 0)
 		return lookup(db, id, count, first > 0 ? first : -1);
+	if (!strcmp(argv[1], "import") && conf && count >= 0 && number > 0)
+		return import_bench(conf, count, number);
 	if (!strcmp(argv[1], "fill") && db && id >= 0 && count >= 0 && first >= 0)
 		return fill(db, id, count, first);
 	return usage();

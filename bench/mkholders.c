@@ -77,7 +77,7 @@ static X509 *twin(X509 *tmpl, EVP_PKEY *ca_key)
 
 	if (x == NULL || RAND_bytes(r, sizeof(r)) != 1)
 		goto out;
-	r[0] = (unsigned char)((r[0] & 0x3f) | 0x10);	/* positive, 16 bytes */
+	r[0] = (unsigned char)((r[0] & 0x3f) | 0x10); /* positive, 16 bytes */
 	if ((bn = BN_bin2bn(r, sizeof(r), NULL)) == NULL || (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 	    !X509_set_serialNumber(x, ai) || X509_sign(x, ca_key, EVP_sha256()) <= 0)
 		goto out;
@@ -156,8 +156,8 @@ int main(int argc, char **argv)
 	}
 	if (argc % 2 != 1 || !certp || !keyp || !cacertp || !cakeyp || !appp || !nonce || !proc || !outdir ||
 	    count <= 0 || ncerts < 0 || start < 0 ||
-	    (strcmp(proc, "validity-check") != 0 && strcmp(proc, "revocation") != 0) ||
-	    strchr(nonce, '"') != NULL || (reason != NULL && strchr(reason, '"') != NULL))
+	    (strcmp(proc, "validity-check") != 0 && strcmp(proc, "revocation") != 0) || strchr(nonce, '"') != NULL ||
+	    (reason != NULL && strchr(reason, '"') != NULL))
 		return usage();
 	if (ncerts == 0 || ncerts > count)
 		ncerts = count;
@@ -182,8 +182,9 @@ int main(int argc, char **argv)
 		goto out;
 	/* the form as harness.make_form writes it (member order is free) */
 	if (reason != NULL)
-		snprintf(form, flen, "{\"procedure\": \"%s\", \"applicant\": %s, \"nonce\": \"%s\", \"reason\": \"%s\"}",
-			 proc, applicant, nonce, reason);
+		snprintf(form, flen,
+			 "{\"procedure\": \"%s\", \"applicant\": %s, \"nonce\": \"%s\", \"reason\": \"%s\"}", proc,
+			 applicant, nonce, reason);
 	else
 		snprintf(form, flen, "{\"procedure\": \"%s\", \"applicant\": %s, \"nonce\": \"%s\"}", proc, applicant,
 			 nonce);

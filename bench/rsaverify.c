@@ -135,8 +135,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	printf("{\"iterations\":%ld,\"cpu_us\":%.2f,\"wall_us\":%.2f,\"per_s_per_core\":%.0f,"
-	       "\"d2i_cms_us\":%.2f,\"d2i_x509_us\":%.2f}\n", iters, cpu * 1e6 / (double)iters,
-	       wall * 1e6 / (double)iters, (double)iters / cpu, cms_us, cert_us);
+	       "\"d2i_cms_us\":%.2f,\"d2i_x509_us\":%.2f}\n",
+	       iters, cpu * 1e6 / (double)iters, wall * 1e6 / (double)iters, (double)iters / cpu, cms_us, cert_us);
 	rc = 0;
 out:
 	if (rc != 0)

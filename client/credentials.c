@@ -35,7 +35,7 @@ struct mdg_creds {
 	/* files */
 	unsigned char *file;
 	size_t file_len;
-	char *pin;		/* file password, wiped on free */
+	char *pin; /* file password, wiped on free */
 	/* PKCS#11 */
 	PKCS11_CTX *ctx;
 	int loaded;
@@ -53,16 +53,26 @@ static void err_set(struct mdg_cred_error *e, enum mdg_msg_id id, const char *ar
 static const char *ckr_name(unsigned long ckr)
 {
 	switch (ckr) {
-	case P11_CKR_DEVICE_ERROR: return "CKR_DEVICE_ERROR";
-	case P11_CKR_DEVICE_REMOVED: return "CKR_DEVICE_REMOVED";
-	case P11_CKR_PIN_INCORRECT: return "CKR_PIN_INCORRECT";
-	case P11_CKR_PIN_LEN_RANGE: return "CKR_PIN_LEN_RANGE";
-	case P11_CKR_PIN_LOCKED: return "CKR_PIN_LOCKED";
-	case P11_CKR_SESSION_CLOSED: return "CKR_SESSION_CLOSED";
-	case P11_CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
-	case P11_CKR_TOKEN_NOT_PRESENT: return "CKR_TOKEN_NOT_PRESENT";
-	case P11_CKR_TOKEN_NOT_RECOGNIZED: return "CKR_TOKEN_NOT_RECOGNIZED";
-	default: return NULL;
+	case P11_CKR_DEVICE_ERROR:
+		return "CKR_DEVICE_ERROR";
+	case P11_CKR_DEVICE_REMOVED:
+		return "CKR_DEVICE_REMOVED";
+	case P11_CKR_PIN_INCORRECT:
+		return "CKR_PIN_INCORRECT";
+	case P11_CKR_PIN_LEN_RANGE:
+		return "CKR_PIN_LEN_RANGE";
+	case P11_CKR_PIN_LOCKED:
+		return "CKR_PIN_LOCKED";
+	case P11_CKR_SESSION_CLOSED:
+		return "CKR_SESSION_CLOSED";
+	case P11_CKR_SESSION_HANDLE_INVALID:
+		return "CKR_SESSION_HANDLE_INVALID";
+	case P11_CKR_TOKEN_NOT_PRESENT:
+		return "CKR_TOKEN_NOT_PRESENT";
+	case P11_CKR_TOKEN_NOT_RECOGNIZED:
+		return "CKR_TOKEN_NOT_RECOGNIZED";
+	default:
+		return NULL;
 	}
 }
 

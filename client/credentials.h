@@ -20,9 +20,9 @@ enum mdg_cred_kind { MDG_CRED_PEM, MDG_CRED_PKCS12, MDG_CRED_PKCS11 };
 
 struct mdg_cred_opts {
 	enum mdg_cred_kind kind;
-	const char *cert_file, *key_file;	/* PEM */
+	const char *cert_file, *key_file; /* PEM */
 	const char *pkcs12_file;
-	const char *module, *token_label, *key_label;	/* PKCS#11 */
+	const char *module, *token_label, *key_label; /* PKCS#11 */
 };
 
 /* What went wrong, for the screen: a message (no personal data), the
@@ -35,7 +35,7 @@ struct mdg_cred_error {
 	int count_low;
 };
 
-struct mdg_creds;	/* opaque; owns the certificate, the key and the token session */
+struct mdg_creds; /* opaque; owns the certificate, the key and the token session */
 
 /* Opens the source: for PKCS#11 loads the module and finds the token
  * (MDG_CS_CARD_NOT_READY if either is missing, MDG_CS_PIN_LOCKED if the

@@ -1,5 +1,5 @@
 /* The application form as the client builds it from the certificate: the
- * holder's four facts (server/jpki.c reads them, JPKI-PROFILE.md), the birth
+ * holder's four facts (server/checks/jpki.c reads them, JPKI-PROFILE.md), the birth
  * date in wareki for the screen, the addressee (the issuing CA), and the
  * exact JSON bytes that will be signed. */
 #ifndef MDG_CLIENT_FACTS_H
@@ -14,12 +14,12 @@
 
 struct mdg_client_form {
 	struct mdg_facts facts;
-	char birth_wareki[64];		/* 昭和33年08月10日, or the ISO date if out of range */
-	char addressee_ja[256];		/* one style: 東京都知事 殿, 地方公共団体情報システム機構 殿 */
+	char birth_wareki[64];  /* 昭和33年08月10日, or the ISO date if out of range */
+	char addressee_ja[256]; /* one style: 東京都知事 殿, 地方公共団体情報システム機構 殿 */
 	char addressee_en[256];
-	char not_after[32];		/* RFC 3339 in +09:00 */
+	char not_after[32]; /* RFC 3339 in +09:00 */
 	time_t not_after_t;
-	char *json;			/* the form exactly as signed (malloc'd) */
+	char *json; /* the form exactly as signed (malloc'd) */
 	size_t json_len;
 };
 

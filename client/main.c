@@ -16,6 +16,7 @@
 #include "facts.h"
 #include "form.h"
 #include "pin.h"
+#include "receipt_verify.h"
 #include "screens.h"
 #include "sign.h"
 #include "status.h"
@@ -25,7 +26,7 @@
 
 struct args {
 	enum mdg_procedure proc;
-	const char *url, *cacert, *reason, *notice_out;
+	const char *url, *cacert, *reason, *notice_out, *receipt_out;
 	struct mdg_cred_opts cred;
 	struct mdg_pin_source pin;
 	enum mdg_lang lang;
@@ -39,9 +40,11 @@ static void usage(FILE *f)
 	      "         (--pkcs11-module PATH [--token-label L] [--key-label L]\n"
 	      "          | --pkcs12 FILE | --cert FILE --key FILE)\n"
 	      "         [--reason R] [--cacert FILE] [--lang ja|en] [--yes] [--json]\n"
-	      "         [--pin-file FILE] [--timeout SECONDS] [--notice-out FILE]\n"
+	      "         [--pin-file FILE] [--timeout SECONDS] [--notice-out FILE] [--receipt-out FILE]\n"
+	      "       madoguchi-client receipt verify FILE --cafile ANCHORS [--url URL --log-key KEY]\n"
 	      "  check   自己の電子証明書の有効性確認 (validity check)\n"
 	      "  revoke  自己の電子証明書の失効申請 (revocation)\n"
+	      "  receipt verify  受理証明書の確認 (check a receipt; receipt --help)\n"
 	      "The PIN comes from --pin-file, else $MADOGUCHI_PIN, else the terminal (no echo).\n"
 	      "Exit status: 0 accepted (revoke) / valid (check); see madoguchi-client(1).\n",
 	      f);
@@ -50,27 +53,42 @@ static void usage(FILE *f)
 /* Returns -1 to run, else the exit status. */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { O_URL = 256, O_CACERT, O_CERT, O_KEY, O_P12, O_MODULE, O_TOKEN, O_KEYLABEL, O_REASON, O_LANG,
-	       O_PINFILE, O_TIMEOUT, O_NOTICE_OUT };
+	enum {
+		O_URL = 256,
+		O_CACERT,
+		O_CERT,
+		O_KEY,
+		O_P12,
+		O_MODULE,
+		O_TOKEN,
+		O_KEYLABEL,
+		O_REASON,
+		O_LANG,
+		O_PINFILE,
+		O_TIMEOUT,
+		O_NOTICE_OUT,
+		O_RECEIPT_OUT
+	};
 	static const struct option opts[] = {
-		{"url", required_argument, NULL, O_URL},
-		{"cacert", required_argument, NULL, O_CACERT},
-		{"cert", required_argument, NULL, O_CERT},
-		{"key", required_argument, NULL, O_KEY},
-		{"pkcs12", required_argument, NULL, O_P12},
-		{"pkcs11-module", required_argument, NULL, O_MODULE},
-		{"token-label", required_argument, NULL, O_TOKEN},
-		{"key-label", required_argument, NULL, O_KEYLABEL},
-		{"reason", required_argument, NULL, O_REASON},
-		{"lang", required_argument, NULL, O_LANG},
-		{"pin-file", required_argument, NULL, O_PINFILE},
-		{"timeout", required_argument, NULL, O_TIMEOUT},
-		{"notice-out", required_argument, NULL, O_NOTICE_OUT},
-		{"yes", no_argument, NULL, 'y'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+		{ "url", required_argument, NULL, O_URL },
+		{ "cacert", required_argument, NULL, O_CACERT },
+		{ "cert", required_argument, NULL, O_CERT },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "pkcs12", required_argument, NULL, O_P12 },
+		{ "pkcs11-module", required_argument, NULL, O_MODULE },
+		{ "token-label", required_argument, NULL, O_TOKEN },
+		{ "key-label", required_argument, NULL, O_KEYLABEL },
+		{ "reason", required_argument, NULL, O_REASON },
+		{ "lang", required_argument, NULL, O_LANG },
+		{ "pin-file", required_argument, NULL, O_PINFILE },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "notice-out", required_argument, NULL, O_NOTICE_OUT },
+		{ "receipt-out", required_argument, NULL, O_RECEIPT_OUT },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c, sources = 0;
 
@@ -80,17 +98,42 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->timeout = 60;
 	while ((c = getopt_long(argc, argv, "yjhV", opts, NULL)) != -1) {
 		switch (c) {
-		case O_URL: a->url = optarg; break;
-		case O_CACERT: a->cacert = optarg; break;
-		case O_CERT: a->cred.cert_file = optarg; break;
-		case O_KEY: a->cred.key_file = optarg; break;
-		case O_P12: a->cred.pkcs12_file = optarg; break;
-		case O_MODULE: a->cred.module = optarg; break;
-		case O_TOKEN: a->cred.token_label = optarg; break;
-		case O_KEYLABEL: a->cred.key_label = optarg; break;
-		case O_REASON: a->reason = optarg; break;
-		case O_PINFILE: a->pin.file = optarg; break;
-		case O_NOTICE_OUT: a->notice_out = optarg; break;
+		case O_URL:
+			a->url = optarg;
+			break;
+		case O_CACERT:
+			a->cacert = optarg;
+			break;
+		case O_CERT:
+			a->cred.cert_file = optarg;
+			break;
+		case O_KEY:
+			a->cred.key_file = optarg;
+			break;
+		case O_P12:
+			a->cred.pkcs12_file = optarg;
+			break;
+		case O_MODULE:
+			a->cred.module = optarg;
+			break;
+		case O_TOKEN:
+			a->cred.token_label = optarg;
+			break;
+		case O_KEYLABEL:
+			a->cred.key_label = optarg;
+			break;
+		case O_REASON:
+			a->reason = optarg;
+			break;
+		case O_PINFILE:
+			a->pin.file = optarg;
+			break;
+		case O_NOTICE_OUT:
+			a->notice_out = optarg;
+			break;
+		case O_RECEIPT_OUT:
+			a->receipt_out = optarg;
+			break;
 		case O_LANG:
 			if (strcmp(optarg, "ja") == 0)
 				a->lang = MDG_LANG_JA;
@@ -110,11 +153,21 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 			break;
 		}
-		case 'y': a->yes = 1; break;
-		case 'j': a->json = 1; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': puts("madoguchi-client " VERSION); return 0;
-		default: usage(stderr); return mdg_exit_for_state(MDG_CS_USAGE);
+		case 'y':
+			a->yes = 1;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("madoguchi-client " VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return mdg_exit_for_state(MDG_CS_USAGE);
 		}
 	}
 	if (optind != argc - 1) {
@@ -151,6 +204,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	if (sources != 1) {
 		fprintf(stderr, "madoguchi-client: give one of --pkcs11-module, --pkcs12, --cert/--key\n");
+		return mdg_exit_for_state(MDG_CS_USAGE);
+	}
+	if (a->receipt_out != NULL && a->proc != MDG_PROC_REVOCATION) {
+		fprintf(stderr, "madoguchi-client: --receipt-out is for revoke only\n");
 		return mdg_exit_for_state(MDG_CS_USAGE);
 	}
 	if (a->reason != NULL) {
@@ -190,18 +247,18 @@ struct session {
 	const struct args *a;
 	struct mdg_ui *ui;
 	struct mdg_submit_opts so;
-	struct mdg_cred_error e;	/* what the card or the file said */
-	struct mdg_msg err;		/* what the window, the URL or the PIN source said */
+	struct mdg_cred_error e; /* what the card or the file said */
+	struct mdg_msg err;      /* what the window, the URL or the PIN source said */
 	struct mdg_creds *c;
 	struct mdg_client_form form;
 	struct mdg_http_answer ans;
-	int have_answer;		/* ans is the window's contract answer to show */
+	int have_answer; /* ans is the window's contract answer to show */
 	const char *reason;
-	int reason_asked;		/* reason came from the prompt (asked again after "back") */
+	int reason_asked; /* reason came from the prompt (asked again after "back") */
 	unsigned char *der;
 	size_t der_len;
 	char nonce[MDG_FORM_NONCE_MAX];
-	int shown;			/* the state's screen is already on the terminal */
+	int shown; /* the state's screen is already on the terminal */
 };
 
 /* Back to the import step: the card is read again (the manual's
@@ -236,9 +293,9 @@ static enum mdg_cstate login(struct session *s)
 	enum mdg_cstate st;
 
 	for (;;) {
-		mdg_screen_login(ui, a->cred.kind == MDG_CRED_PKCS11 ? a->cred.token_label
-				 : a->cred.kind == MDG_CRED_PKCS12 ? a->cred.pkcs12_file
-								   : a->cred.key_file);
+		mdg_screen_login(ui, a->cred.kind == MDG_CRED_PKCS11   ? a->cred.token_label
+				     : a->cred.kind == MDG_CRED_PKCS12 ? a->cred.pkcs12_file
+								       : a->cred.key_file);
 		fflush(ui->out);
 		if (mdg_pin_get(&a->pin, mdg_screen_pin_prompt(ui), pin, &interactive, &s->err) != 0) {
 			OPENSSL_cleanse(pin, sizeof(pin));
@@ -454,12 +511,13 @@ static int run(const struct args *a, struct mdg_ui *ui)
 	struct session s = {
 		.a = a,
 		.ui = ui,
-		.so = {.base_url = a->url, .cacert = a->cacert, .timeout = a->timeout, .lang = a->lang},
+		.so = { .base_url = a->url, .cacert = a->cacert, .timeout = a->timeout, .lang = a->lang },
 		.reason = a->reason,
 	};
 	enum mdg_cstate st = MDG_CS_OK;
 	enum mdg_result r = MDG_SERVICE_ERROR;
 	char *notice = NULL;
+	struct mdg_msg receipt_err = { 0 };
 	int status, back;
 
 	mdg_cred_error_clear(&s.e);
@@ -488,11 +546,18 @@ static int run(const struct args *a, struct mdg_ui *ui)
 		fwrite(s.ans.body, 1, s.ans.len, stdout);
 		fflush(stdout);
 	}
+	/* --receipt-out: kept before the notice, which says where it is */
+	if (a->receipt_out != NULL && mdg_answer_result(&s.ans, &r) &&
+	    (r == MDG_ACCEPTED || r == MDG_REVOCATION_ACCEPTED) &&
+	    mdg_receipt_save(&s.ans, a->receipt_out, &receipt_err) == 0)
+		ui->receipt_path = a->receipt_out;
 	if (mdg_screen_notice(ui, &s.ans, &s.form, &r, &notice) != 0) {
 		mdg_msg_set(&s.err, MDG_MSG_ANSWER, s.ans.status, "", NULL);
 		st = MDG_CS_BAD_ANSWER;
 		goto out;
 	}
+	if (receipt_err.id != MDG_MSG_NONE)
+		mdg_screen_warning(ui, &receipt_err);
 	if (a->notice_out != NULL && save_notice(a->notice_out, notice, &s.err) != 0)
 		mdg_screen_warning(ui, &s.err);
 out:
@@ -518,7 +583,11 @@ out:
 int main(int argc, char **argv)
 {
 	struct args a;
-	int status = parse_args(argc, argv, &a);
+	int status;
+
+	if (argc >= 2 && strcmp(argv[1], "receipt") == 0)
+		return mdg_receipt_command(argc - 1, argv + 1);
+	status = parse_args(argc, argv, &a);
 
 	if (status >= 0)
 		return status;

@@ -11,7 +11,7 @@
 #define MDG_PIN_ENV "MADOGUCHI_PIN"
 
 struct mdg_pin_source {
-	const char *file;	/* --pin-file, or NULL */
+	const char *file; /* --pin-file, or NULL */
 };
 
 /* The JPKI signing password: 6 to 16 characters, ASCII letters and digits

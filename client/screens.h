@@ -14,12 +14,13 @@
 #include "submit.h"
 
 struct mdg_ui {
-	FILE *out;		/* stdout, or stderr when --json owns stdout */
-	FILE *in;		/* where confirmations are read (stdin) */
+	FILE *out; /* stdout, or stderr when --json owns stdout */
+	FILE *in;  /* where confirmations are read (stdin) */
 	enum mdg_lang lang;
 	enum mdg_procedure proc;
-	int card;		/* the source is an IC card (PKCS#11 token), not a file */
-	int sent;		/* the request has gone out (a failure now may have reached the window) */
+	int card;                 /* the source is an IC card (PKCS#11 token), not a file */
+	int sent;                 /* the request has gone out (a failure now may have reached the window) */
+	const char *receipt_path; /* --receipt-out, once the receipt is saved there (the notice says so) */
 };
 
 void mdg_screen_header(const struct mdg_ui *ui);
@@ -70,6 +71,22 @@ char *mdg_state_json(const struct mdg_ui *ui, enum mdg_cstate s, const struct md
  * of the contract's. */
 int mdg_screen_notice(const struct mdg_ui *ui, const struct mdg_http_answer *a, const struct mdg_client_form *f,
 		      enum mdg_result *r, char **text);
+
+/* `receipt verify`: the receipt as the acceptance notice shows it
+ * (screens_receipt.c); NULL members are left out. */
+struct mdg_receipt_view {
+	const char *receipt_id, *issuer, *serial, *accepted_at, *effective_from, *reason, *request_sha256;
+	long long log_index;
+	const char *signer; /* the receipt certificate's subject */
+	int online;         /* the log was checked */
+	unsigned long long tree_size;
+	const char *log_name;
+};
+void mdg_screen_receipt(const struct mdg_ui *ui, const struct mdg_receipt_view *v);
+/* A failure of `receipt verify`: its screen, or with json its object
+ * (malloc'd; NULL without memory). detail may be NULL. */
+void mdg_screen_receipt_failure(const struct mdg_ui *ui, enum mdg_rv v, const struct mdg_msg *detail);
+char *mdg_receipt_failure_json(const struct mdg_ui *ui, enum mdg_rv v, const struct mdg_msg *detail);
 
 /* A warning line under the notice (e.g. it could not be saved). */
 void mdg_screen_warning(const struct mdg_ui *ui, const struct mdg_msg *m);

@@ -2,8 +2,7 @@
 
 #include <openssl/cms.h>
 
-int mdg_sign_form(X509 *cert, EVP_PKEY *key, const char *form, size_t form_len, unsigned char **der,
-		  size_t *der_len)
+int mdg_sign_form(X509 *cert, EVP_PKEY *key, const char *form, size_t form_len, unsigned char **der, size_t *der_len)
 {
 	const unsigned flags = CMS_BINARY | CMS_NOSMIMECAP;
 	CMS_ContentInfo *cms = NULL;

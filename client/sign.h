@@ -12,7 +12,6 @@
 
 /* Returns 0 with the DER in *der (caller frees with OPENSSL_free), or -1
  * (OpenSSL's error queue says why: the caller classifies it). */
-int mdg_sign_form(X509 *cert, EVP_PKEY *key, const char *form, size_t form_len, unsigned char **der,
-		  size_t *der_len);
+int mdg_sign_form(X509 *cert, EVP_PKEY *key, const char *form, size_t form_len, unsigned char **der, size_t *der_len);
 
 #endif

@@ -24,19 +24,19 @@ static const struct {
 	const char *name;
 	int code;
 } state_exit[] = {
-	[MDG_CS_OK] = {"ok", 0},
-	[MDG_CS_USAGE] = {"usage", 2},
-	[MDG_CS_CANCELLED] = {"cancelled", 3},
-	[MDG_CS_CARD_NOT_READY] = {"cardNotReady", 30},
-	[MDG_CS_UNEXPECTED] = {"unexpectedError", 31},
-	[MDG_CS_PIN_INCORRECT] = {"pinIncorrect", 32},
-	[MDG_CS_PIN_LOCKED] = {"pinLocked", 33},
-	[MDG_CS_IMPORT_ERROR] = {"importError", 34},
-	[MDG_CS_CERT_EXPIRED] = {"certificateExpired", 35},
-	[MDG_CS_NETWORK] = {"networkError", 40},
-	[MDG_CS_BAD_ANSWER] = {"badAnswer", 41},
-	[MDG_CS_TLS] = {"serverCertificateNotVerified", 40},
-	[MDG_CS_PIN_FORM] = {"pinFormat", 36},
+	[MDG_CS_OK] = { "ok", 0 },
+	[MDG_CS_USAGE] = { "usage", 2 },
+	[MDG_CS_CANCELLED] = { "cancelled", 3 },
+	[MDG_CS_CARD_NOT_READY] = { "cardNotReady", 30 },
+	[MDG_CS_UNEXPECTED] = { "unexpectedError", 31 },
+	[MDG_CS_PIN_INCORRECT] = { "pinIncorrect", 32 },
+	[MDG_CS_PIN_LOCKED] = { "pinLocked", 33 },
+	[MDG_CS_IMPORT_ERROR] = { "importError", 34 },
+	[MDG_CS_CERT_EXPIRED] = { "certificateExpired", 35 },
+	[MDG_CS_NETWORK] = { "networkError", 40 },
+	[MDG_CS_BAD_ANSWER] = { "badAnswer", 41 },
+	[MDG_CS_TLS] = { "serverCertificateNotVerified", 40 },
+	[MDG_CS_PIN_FORM] = { "pinFormat", 36 },
 };
 
 _Static_assert(sizeof(state_exit) / sizeof(state_exit[0]) == MDG_CS_COUNT, "one exit status per state");
@@ -60,4 +60,38 @@ const char *mdg_cstate_name(enum mdg_cstate s)
 	if ((unsigned)s >= MDG_CS_COUNT)
 		s = MDG_CS_BAD_ANSWER;
 	return state_exit[s].name;
+}
+
+static const struct {
+	const char *name;
+	int code;
+} rv_exit[] = {
+	[MDG_RV_OK] = { "receiptVerified", 0 },
+	[MDG_RV_USAGE] = { "usage", 2 },
+	[MDG_RV_UNREADABLE] = { "receiptUnreadable", 50 },
+	[MDG_RV_BAD_SIGNATURE] = { "receiptSignatureInvalid", 51 },
+	[MDG_RV_UNTRUSTED] = { "receiptSignerNotTrusted", 52 },
+	[MDG_RV_NOT_IN_LOG] = { "receiptNotInLog", 53 },
+	[MDG_RV_LEAF_MISMATCH] = { "logEntryMismatch", 54 },
+	[MDG_RV_BAD_CHECKPOINT] = { "checkpointNotVerified", 55 },
+	[MDG_RV_BAD_INCLUSION] = { "inclusionNotVerified", 56 },
+	[MDG_RV_NETWORK] = { "networkError", 40 },
+	[MDG_RV_TLS] = { "serverCertificateNotVerified", 40 },
+	[MDG_RV_BAD_ANSWER] = { "badAnswer", 41 },
+};
+
+_Static_assert(sizeof(rv_exit) / sizeof(rv_exit[0]) == MDG_RV_COUNT, "one exit status per receipt outcome");
+
+int mdg_exit_for_rv(enum mdg_rv v)
+{
+	if ((unsigned)v >= MDG_RV_COUNT)
+		v = MDG_RV_BAD_ANSWER;
+	return rv_exit[v].code;
+}
+
+const char *mdg_rv_name(enum mdg_rv v)
+{
+	if ((unsigned)v >= MDG_RV_COUNT)
+		v = MDG_RV_BAD_ANSWER;
+	return rv_exit[v].name;
 }

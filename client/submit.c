@@ -113,7 +113,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *arg)
 		if (k > 0 && k < 10)
 			*retry_after = strtol(v, NULL, 10);
 	} else if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
-		*retry_after = -1;	/* a new response (after 100 Continue) */
+		*retry_after = -1; /* a new response (after 100 Continue) */
 	}
 	return n;
 }
@@ -153,7 +153,7 @@ static enum mdg_cstate exchange(const struct mdg_submit_opts *o, const char *pat
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
-	struct sink s = {0};
+	struct sink s = { 0 };
 	char curl_err[CURL_ERROR_SIZE] = "";
 	char *url = endpoint(o->base_url, path);
 	enum mdg_cstate rc = MDG_CS_NETWORK;
@@ -237,12 +237,21 @@ enum mdg_cstate mdg_fetch_nonce(const struct mdg_submit_opts *o, char *nonce, si
 	return MDG_CS_OK;
 }
 
-enum mdg_cstate mdg_post_request(const struct mdg_submit_opts *o, enum mdg_procedure proc,
-				 const unsigned char *der, size_t der_len, struct mdg_http_answer *a,
-				 struct mdg_msg *err)
+enum mdg_cstate mdg_post_request(const struct mdg_submit_opts *o, enum mdg_procedure proc, const unsigned char *der,
+				 size_t der_len, struct mdg_http_answer *a, struct mdg_msg *err)
 {
 	const char *path = proc == MDG_PROC_REVOCATION ? "/v1/revocations" : "/v1/validity-checks";
 	enum mdg_cstate st = exchange(o, path, der, der_len, a, err);
+
+	if (st == MDG_CS_OK)
+		mdg_msg_set(err, MDG_MSG_ANSWER, a->status, path, NULL);
+	return st;
+}
+
+enum mdg_cstate mdg_http_get(const struct mdg_submit_opts *o, const char *path, struct mdg_http_answer *a,
+			     struct mdg_msg *err)
+{
+	enum mdg_cstate st = exchange(o, path, NULL, 0, a, err);
 
 	if (st == MDG_CS_OK)
 		mdg_msg_set(err, MDG_MSG_ANSWER, a->status, path, NULL);

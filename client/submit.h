@@ -11,17 +11,17 @@
 #include "status.h"
 
 struct mdg_submit_opts {
-	const char *base_url;	/* https://host[:port][/prefix], no trailing slash needed */
-	const char *cacert;	/* PEM bundle, or NULL for the system store */
-	long timeout;		/* seconds for one exchange */
-	enum mdg_lang lang;	/* Accept-Language */
+	const char *base_url; /* https://host[:port][/prefix], no trailing slash needed */
+	const char *cacert;   /* PEM bundle, or NULL for the system store */
+	long timeout;         /* seconds for one exchange */
+	enum mdg_lang lang;   /* Accept-Language */
 };
 
 struct mdg_http_answer {
 	long status;
-	char *body;		/* NUL-terminated, exactly as received (len bytes) */
+	char *body; /* NUL-terminated, exactly as received (len bytes) */
 	size_t len;
-	long retry_after;	/* Retry-After in seconds, or -1 */
+	long retry_after; /* Retry-After in seconds, or -1 */
 };
 
 void mdg_submit_global_init(void);
@@ -41,9 +41,14 @@ enum mdg_cstate mdg_fetch_nonce(const struct mdg_submit_opts *o, char *nonce, si
 
 /* POST the DER to the procedure's endpoint: MDG_CS_OK with the answer (free
  * with mdg_http_answer_free), or MDG_CS_NETWORK / MDG_CS_TLS with err set. */
-enum mdg_cstate mdg_post_request(const struct mdg_submit_opts *o, enum mdg_procedure proc,
-				 const unsigned char *der, size_t der_len, struct mdg_http_answer *a,
-				 struct mdg_msg *err);
+enum mdg_cstate mdg_post_request(const struct mdg_submit_opts *o, enum mdg_procedure proc, const unsigned char *der,
+				 size_t der_len, struct mdg_http_answer *a, struct mdg_msg *err);
+
+/* GET path (e.g. "/v1/log/proof/ID") under the base URL: MDG_CS_OK with
+ * the answer whatever its status (err then names the path and status), or
+ * MDG_CS_NETWORK / MDG_CS_TLS / MDG_CS_BAD_ANSWER (too large) with err set. */
+enum mdg_cstate mdg_http_get(const struct mdg_submit_opts *o, const char *path, struct mdg_http_answer *a,
+			     struct mdg_msg *err);
 
 /* 1 if the answer is the contract's JSON: an object whose "result" is one
  * of the contract's names (*r set), from the window or its proxy, whatever

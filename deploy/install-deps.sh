@@ -5,9 +5,10 @@
 set -eu
 PACKAGES="build-essential meson ninja-build pkg-config python3 \
   libmicrohttpd-dev libgnutls28-dev libssl-dev libsqlite3-dev libjansson-dev libinih-dev check \
-  openssl sqlite3 curl clang libclang-rt-14-dev \
+  openssl sqlite3 curl clang clang-format libclang-rt-14-dev \
   libcurl4-openssl-dev libp11-dev softhsm2 opensc gnutls-bin \
-  nginx chromium fonts-ipafont-gothic scdoc man-db prometheus systemd valgrind jq"
+  nginx chromium fonts-ipafont-gothic scdoc man-db prometheus systemd valgrind jq \
+  postgresql-15 libpq-dev"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 missing=""

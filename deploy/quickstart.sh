@@ -24,6 +24,10 @@ anchors = $demo/pki/anchors
 nonce_key_file = $demo/nonce.key
 [store]
 database = $demo/madoguchi.db
+[receipts]
+key = $demo/pki/receipts/receipt.key.pem
+cert = $demo/pki/receipts/receipt.cert.pem
+log_key = $demo/pki/receipts/log.key.pem
 [admin]
 port = ${MADOGUCHI_ADMIN_PORT:-9090}
 CONF
@@ -39,4 +43,5 @@ for i in $(seq 1 50); do
 done
 curl -fsS "http://127.0.0.1:${MADOGUCHI_PORT:-8080}/healthz" >/dev/null
 echo "madoguchid runs on http://127.0.0.1:${MADOGUCHI_PORT:-8080} (pid $(cat "$demo/madoguchid.pid"), log demo/madoguchid.log)"
+echo "receipts on: the log's checkpoint at http://127.0.0.1:${MADOGUCHI_PORT:-8080}/v1/log/checkpoint, its key at /v1/log/key"
 echo "stop it with: kill \$(cat demo/madoguchid.pid)"

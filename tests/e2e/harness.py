@@ -29,6 +29,10 @@ DAEMON = os.environ.get('MDG_DAEMON', os.path.join(_BUILD, 'server', 'madoguchid
 ADMIN = os.environ.get('MDG_ADMIN', os.path.join(_BUILD, 'admin', 'madoguchi-admin'))
 MKPKI = os.environ.get('MDG_MKPKI', os.path.join(_BUILD, 'tests', 'pki', 'mkpki'))
 KEEP = os.environ.get('MDG_E2E_KEEP') == '1'
+# MDG_E2E_BACKEND=postgresql: every Daemon gets a fresh database of a private
+# cluster (tests/e2e/pgcluster.py) instead of an SQLite file.
+BACKEND = os.environ.get('MDG_E2E_BACKEND', 'sqlite')
+ON_PG = BACKEND == 'postgresql'
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 ENDPOINT = {'revocation': '/v1/revocations', 'validity-check': '/v1/validity-checks'}
@@ -162,19 +166,74 @@ def run(cmd, timeout=60, check=False, input=None, cwd=None):
     return cp
 
 
+_handed_out = set()
+
+
 def free_port(host='127.0.0.1'):
-    s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A port free now and not handed out before by this process: the
+    kernel may give the same ephemeral port to two binds in a row once the
+    first socket is closed (a daemon's two listeners once got one port)."""
+    for _ in range(64):
+        s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError('no fresh free port after 64 tries')
+
+
+class PgDb(str):
+    """A Daemon's database on PostgreSQL: the dsn, with the cluster and the
+    database name; sqlite() below runs SQL on it through psql."""
+
+    def __new__(cls, cluster, dbname):
+        s = str.__new__(cls, cluster.dsn(dbname))
+        s.cluster = cluster
+        s.dbname = dbname
+        return s
+
+
+_HEX_RE = re.compile(r'\bhex\(([\w.]+)\)')
+_BLOB_RE = re.compile(r"\bX'([0-9A-Fa-f]*)'")
+
+
+def pg_sql(sql):
+    """The few SQLite spellings the tests use, in PostgreSQL's."""
+    if sql.strip() == '.schema':
+        return ("SELECT table_name || '.' || column_name || ' ' || data_type FROM "
+                "information_schema.columns WHERE table_schema = 'public' ORDER BY 1")
+    if sql.strip().rstrip(';').strip().lower() == 'pragma user_version':
+        return 'SELECT max(version) FROM mdg_schema_version'
+    sql = sql.replace('zeroblob(32)', "decode(repeat('00', 32), 'hex')")
+    sql = _HEX_RE.sub(r"upper(encode(\1, 'hex'))", sql)
+    return _BLOB_RE.sub(r"'\\x\1'::bytea", sql)
 
 
 def sqlite(db, sql):
-    """Runs SQL with the sqlite3 CLI; returns stdout text (raises on error)."""
+    """Runs SQL with the sqlite3 CLI (or psql for a PgDb); returns stdout
+    text (raises on error)."""
+    if isinstance(db, PgDb):
+        out = db.cluster.psql(db.dbname, pg_sql(sql))
+        # psql prints booleans as t/f and columns with |, as sqlite3 does
+        return '\n'.join('|'.join({'t': '1', 'f': '0'}.get(c, c) for c in line.split('|'))
+                         for line in out.splitlines())
     cp = run(['sqlite3', '-cmd', '.timeout 5000', db, sql], check=True)
     return cp.stdout.decode().strip()
+
+
+def sqlite_only(reason):
+    """Skips a test (or class) on PostgreSQL, saying why."""
+    return unittest.skipIf(ON_PG, 'on postgresql: ' + reason)
+
+
+def new_pg_database():
+    import pgcluster
+    c = pgcluster.shared()
+    return PgDb(c, c.new_database())
 
 
 # ---------------------------------------------------------------- the PKI
@@ -637,6 +696,8 @@ class Daemon:
         self.name = name
         self.port = free_port()
         self.admin_port = free_port()
+        if database is None and ON_PG and 'backend' not in (store or {}):
+            database = new_pg_database()
         self.db = database or os.path.join(self.dir, 'm.db')
         self.nonce_key = nonce_key or os.path.join(self.dir, 'nonce.key')
         self.config = os.path.join(self.dir, 'madoguchi.conf')
@@ -646,7 +707,8 @@ class Daemon:
             'server': {'listen': '127.0.0.1', 'port': str(self.port), 'threads': '2',
                        'max_inflight': '256', 'max_body': '65536'},
             'pki': {'anchors': pki.anchors, 'nonce_key_file': self.nonce_key},
-            'store': {'database': self.db},
+            'store': ({'backend': 'postgresql', 'dsn': str(self.db)} if isinstance(self.db, PgDb)
+                      else {'database': self.db}),
             'admin': {'listen': '127.0.0.1', 'port': str(self.admin_port)},
         }
         for sec, over in (('server', server), ('pki', pki_opts), ('store', store),

@@ -352,6 +352,7 @@ class LogQuery(DaemonCase):
         self.assertEqual(cp.returncode, 1, text(cp))
 
 
+@harness.sqlite_only('tampers with a copy of the SQLite file (.backup)')
 class ChainTampering(unittest.TestCase):
     """Alter, delete and reorder rows with the sqlite3 CLI: `log verify`
     fails naming the row (DESIGN.md "Store", issue: operators' tools)."""

@@ -319,6 +319,16 @@ class Listener(DaemonCase):
         for h in ('valid-41', 'valid-42', 'revoked'):
             self.assertNotIn(self.pki.holder(h)['serial'], text)
 
+    def assertProblem(self, a, status, kind):
+        """The admin listener's errors have the public API's problem+json
+        shape (RFC 9457), their message also in "error"."""
+        self.assertEqual(a.header('content-type'), 'application/problem+json', repr(a))
+        self.assertEqual(a.json.get('type'), 'urn:madoguchi:admin:' + kind, repr(a))
+        self.assertEqual(a.json.get('status'), status, repr(a))
+        self.assertIsInstance(a.json.get('title'), str, repr(a))
+        self.assertEqual(a.json.get('detail'), a.json.get('error'), repr(a))
+        self.assertIsInstance(a.json.get('error'), str, repr(a))
+
     def test_2_token_required(self):
         for token, hdrs in ((None, None), ('wrong-token-0123456789', None), (TOKEN[:-1], None),
                             (TOKEN + 'x', None), (None, {'Authorization': 'Basic ' + TOKEN}),
@@ -333,9 +343,12 @@ class Listener(DaemonCase):
         self.assertEqual(a.status, 200, repr(a))
         a = self.admin_get('/admin/v1/nothing')
         self.assertEqual(a.status, 404, repr(a))
+        self.assertProblem(a, 404, 'unknownPath')
         a = http_request(self.daemon.admin_port, 'POST', '/admin/v1/crls', body=b'',
                          headers={'Authorization': 'Bearer ' + TOKEN})
         self.assertEqual(a.status, 405, repr(a))
+        self.assertProblem(a, 405, 'wrongMethod')
+        self.assertProblem(self.admin_get('/admin/v1/crls', token=None), 401, 'unauthorised')
         # the public listener has none of it
         for path in ('/metrics', '/admin/v1/crls'):
             self.assertEqual(self.daemon.get(path).status, 404, path)
@@ -430,6 +443,7 @@ class Listener(DaemonCase):
             a = self.admin_get('/admin/v1/acceptances?' + urllib.parse.urlencode(q))
             self.assertEqual(a.status, 400, (q, a))
             self.assertIsInstance(a.json.get('error'), str, (q, a))
+            self.assertProblem(a, 400, 'badParameter')
 
 
 class NoToken(unittest.TestCase):

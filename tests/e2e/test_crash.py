@@ -183,7 +183,7 @@ class Crash(unittest.TestCase):
             serial, receipt = line.split()
             db.setdefault(serial, []).append(receipt)
         dup = sqlite(d.db, 'SELECT count(*) FROM (SELECT issuer, serial FROM acceptances '
-                           'GROUP BY issuer, serial HAVING count(*) > 1);')
+                           'GROUP BY issuer, serial HAVING count(*) > 1) AS dup;')
         self.assertEqual(dup, '0', 'a certificate with two rows')
         self.assertEqual(sorted(len(v) for v in db.values())[-1:], [1])
 

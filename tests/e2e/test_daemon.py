@@ -1,6 +1,7 @@
 """madoguchid as a program: --check-config, refusing bad databases, health
 and readiness, graceful stop, request logs, the nonce key file."""
 
+import json
 import os
 import signal
 import socket
@@ -87,6 +88,68 @@ class CheckConfig(unittest.TestCase):
         d2.write_config()
         cp = run([DAEMON, '--config', d2.config], timeout=15)
         self.assertClearFailure(cp)
+
+    def test_checks_what_the_start_checks(self):
+        """--check-config refuses what the start refuses, with the start's
+        message (issue 12 item 5): a listen value that is no numeric address,
+        a half TLS pair, a store the door cannot open."""
+        cases = (
+            ({'server': {'listen': 'localhost'}},
+             "listen: 'localhost' is not a numeric IPv4 or IPv6 address"),
+            ({'server': {'tls_cert': os.path.join(self.pki.root, 'x.pem')}, 'init_db': False},
+             'tls_cert and tls_key must be set together'),
+            # "not built into this madoguchi", or (built in) its own reason
+            ({'store': {'backend': 'postgresql', 'dsn': 'host=/nonexistent dbname=x'},
+              'init_db': False}, None),
+        )
+        for opts, message in cases:
+            with self.subTest(opts=opts):
+                d = Daemon(self.pki, name='startcheck', **opts)
+                cp = self.check(d)
+                self.assertClearFailure(cp, message)
+                self.assertNotIn('configuration OK', text(cp))
+                start = run([DAEMON, '--config', d.config], timeout=30)
+                self.assertClearFailure(start, message)
+                self.assertEqual(self.errors(cp), self.errors(start)[:len(self.errors(cp))])
+
+    @staticmethod
+    def errors(cp):
+        """The messages of the error lines."""
+        out = []
+        for line in text(cp).splitlines():
+            try:
+                j = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(j, dict) and j.get('level') == 'error':
+                out.append(j.get('msg'))
+        return out
+
+    def test_admin_listen_said_as_the_start_says_it(self):
+        # the start serves without the admin listener: --check-config says so
+        d = Daemon(self.pki, name='adminlisten', admin={'listen': 'localhost'})
+        cp = self.check(d)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertIn("[admin] listen: 'localhost' is not a numeric IPv4 or IPv6 address: "
+                      'serving without metrics and admin API', text(cp))
+
+    def test_creates_nothing(self):
+        """--check-config reports a missing nonce key, creates none; the start
+        creates it."""
+        d = Daemon(self.pki, name='nokey')
+        if os.path.exists(d.nonce_key):
+            os.unlink(d.nonce_key)
+        before = sorted(os.listdir(d.dir))
+        cp = self.check(d)
+        self.assertEqual(cp.returncode, 0, text(cp))
+        self.assertIn('would be created', text(cp))
+        self.assertFalse(os.path.exists(d.nonce_key), 'check-config created the nonce key')
+        self.assertEqual(sorted(os.listdir(d.dir)), before)
+        # a key directory it could not create the key in: refused as the start refuses
+        d2 = Daemon(self.pki, name='nokeydir')
+        d2.sections['pki']['nonce_key_file'] = os.path.join(d2.dir, 'no-such-dir', 'nonce.key')
+        d2.write_config()
+        self.assertClearFailure(self.check(d2), 'cannot create nonce key')
 
     def test_missing_config_file(self):
         cp = run([DAEMON, '--config', os.path.join(self.pki.root, 'no-such.conf')], timeout=15)
@@ -197,11 +260,13 @@ class DatabaseRefusal(unittest.TestCase):
         d = Daemon(self.pki, name='uninit', init_db=False)
         self.assertRefusesToStart(d)
 
+    @harness.sqlite_only('pokes the SQLite file (its tables, PRAGMA user_version)')
     def test_empty_database_file(self):
         d = Daemon(self.pki, name='emptydb', init_db=False)
         sqlite(d.db, 'CREATE TABLE unrelated (x);')
         self.assertRefusesToStart(d)
 
+    @harness.sqlite_only('pokes the SQLite file (its tables, PRAGMA user_version)')
     def test_wrong_user_version(self):
         d = Daemon(self.pki, name='badver', crls=())
         version = int(sqlite(d.db, 'PRAGMA user_version;'))

@@ -13,7 +13,7 @@ address.  request_timeout closes requests that trickle their body, even
 when their bytes never let the connection idle, and frees their admission
 slots; an endless chunked body is answered 413 as soon as it passes
 max_body. (That a silent connection is closed after the fixed connection
-timeout, server/http.c CONNECTION_TIMEOUT = 30 s, is checked by
+timeout, server/http/http.c CONNECTION_TIMEOUT = 30 s, is checked by
 test_memory.py, which runs longer than that anyway.)
 """
 

@@ -305,14 +305,21 @@ class Faults(DaemonCase):
         d = self.daemon
         body = d.signed('valid-30', 'revocation')
         before = d.acceptance_count()
-        sqlite(d.db, "CREATE TRIGGER e2e_fault BEFORE INSERT ON acceptances "
-                     "BEGIN SELECT RAISE(ABORT, 'e2e fault'); END;")
+        if harness.ON_PG:
+            sqlite(d.db, "CREATE FUNCTION e2e_fault() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$BEGIN RAISE EXCEPTION 'e2e fault'; END$$; "
+                         "CREATE TRIGGER e2e_fault BEFORE INSERT ON acceptances "
+                         "FOR EACH ROW EXECUTE FUNCTION e2e_fault();")
+        else:
+            sqlite(d.db, "CREATE TRIGGER e2e_fault BEFORE INSERT ON acceptances "
+                         "BEGIN SELECT RAISE(ABORT, 'e2e fault'); END;")
         try:
             a = d.post(ENDPOINT['revocation'], body)
             self.assertAnswer(a, 'serviceError', 'revocation', 500)
             self.assertEqual(d.acceptance_count(), before)
         finally:
-            sqlite(d.db, 'DROP TRIGGER IF EXISTS e2e_fault;')
+            sqlite(d.db, 'DROP TRIGGER IF EXISTS e2e_fault ON acceptances;' if harness.ON_PG
+                   else 'DROP TRIGGER IF EXISTS e2e_fault;')
         a = d.post(ENDPOINT['revocation'], body)
         self.assertAnswer(a, 'accepted', 'revocation', 201)
         self.assertAccepted(a, repr(a))

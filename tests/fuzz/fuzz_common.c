@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crl.h"
 
 static struct mdg_anchors anchors;
@@ -21,7 +22,7 @@ static void die(const char *what, const char *msg)
 static void cleanup(void)
 {
 	char path[512];
-	static const char *const files[] = {"fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "fuzz.db-journal", "config.ini"};
+	static const char *const files[] = { "fuzz.db", "fuzz.db-wal", "fuzz.db-shm", "fuzz.db-journal", "config.ini" };
 
 	if (!tmpdir[0])
 		return;
@@ -128,13 +129,15 @@ static void import_crls(struct mdg_store *st)
 
 void fuzz_store_open(struct mdg_store *st, int with_crls)
 {
-	char path[512], err[512];
+	struct mdg_config cfg;
+	char err[512];
 	int from, to;
 
-	snprintf(path, sizeof(path), "%s/fuzz.db", fuzz_tmpdir());
-	if (mdg_store_sqlite_migrate(path, &from, &to, err, sizeof(err)) != 0)
+	mdg_config_defaults(&cfg);
+	snprintf(cfg.database, sizeof(cfg.database), "%s/fuzz.db", fuzz_tmpdir());
+	if (mdg_store_migrate(&cfg, &from, &to, err, sizeof(err)) != 0)
 		die("migrate", err);
-	if (mdg_store_sqlite_open(st, path, err, sizeof(err)) != 0)
+	if (mdg_store_open(st, &cfg, err, sizeof(err)) != 0)
 		die("open", err);
 	if (with_crls)
 		import_crls(st);

@@ -44,17 +44,16 @@ static void compare_paths(const uint8_t *data, size_t size)
 
 	rf = mdg_crl_parse_mode(fuzz_anchors(), data, size, MDG_CRL_PATH_FAST_ONLY, &f, err, sizeof(err));
 	if (rf != 0)
-		return;		/* declined: the reference decides */
+		return; /* declined: the reference decides */
 	rr = mdg_crl_parse_mode(fuzz_anchors(), data, size, MDG_CRL_PATH_REFERENCE, &r, err, sizeof(err));
 	if (rr != 0)
-		abort();	/* the fast path accepted what the reference refuses */
+		abort(); /* the fast path accepted what the reference refuses */
 	if (!same_entries(&f.imp, &r.imp) || f.imp.this_update != r.imp.this_update ||
 	    f.imp.next_update != r.imp.next_update || f.imp.number_len != r.imp.number_len ||
 	    memcmp(f.imp.number, r.imp.number, sizeof(f.imp.number)) != 0 ||
-	    memcmp(f.imp.sha256, r.imp.sha256, sizeof(f.imp.sha256)) != 0 ||
-	    f.imp.issuer_len != r.imp.issuer_len ||
-	    memcmp(f.imp.issuer_der, r.imp.issuer_der, f.imp.issuer_len) != 0 ||
-	    f.imp.dp_len != r.imp.dp_len || (f.imp.dp_der == NULL) != (r.imp.dp_der == NULL) ||
+	    memcmp(f.imp.sha256, r.imp.sha256, sizeof(f.imp.sha256)) != 0 || f.imp.issuer_len != r.imp.issuer_len ||
+	    memcmp(f.imp.issuer_der, r.imp.issuer_der, f.imp.issuer_len) != 0 || f.imp.dp_len != r.imp.dp_len ||
+	    (f.imp.dp_der == NULL) != (r.imp.dp_der == NULL) ||
 	    (f.imp.dp_len > 0 && memcmp(f.imp.dp_der, r.imp.dp_der, f.imp.dp_len) != 0))
 		abort();
 	mdg_crl_parsed_free(&r);

@@ -1,5 +1,5 @@
-/* Unit tests: server/acceptlog.c and the store's acceptance log read side
- * (log_query, log_head in server/store_sqlite_log.c, schema 002). */
+/* Unit tests: server/operator/acceptlog.c and the store's acceptance log read side
+ * (log_query, log_head in server/store/store_sqlite_log.c, schema 002). */
 #include <check.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,12 +16,12 @@
 #include "names.h"
 #include "chain.h"
 #include "store.h"
+#include "store_sqlite.h"
 #include "testpki_store.h"
 
 static char dbpath[4096];
 
-static void
-open_fresh(struct mdg_store *st, const char *tag)
+static void open_fresh(struct mdg_store *st, const char *tag)
 {
 	const char *base = getenv("MDG_TEST_TMP");
 	static int n;
@@ -36,21 +36,18 @@ open_fresh(struct mdg_store *st, const char *tag)
 }
 
 /* Runs SQL behind the store's back (the operator with the sqlite3 CLI). */
-static void
-raw_exec(const char *sql)
+static void raw_exec(const char *sql)
 {
 	sqlite3 *db = NULL;
 	char *err = NULL;
 
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sqlite3_busy_timeout(db, 10000);
-	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql,
-		      err != NULL ? err : "?");
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s: %s", sql, err != NULL ? err : "?");
 	sqlite3_close(db);
 }
 
-static long long
-raw_int(const char *sql)
+static long long raw_int(const char *sql)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s;
@@ -65,14 +62,13 @@ raw_int(const char *sql)
 	return v;
 }
 
-static const unsigned char ISSUER[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
-					0x04, 0x06, 0x13, 0x02, 0x4a, 0x50 }; /* C=JP */
-static const unsigned char ISSUER2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
-					 0x04, 0x06, 0x13, 0x02, 0x46, 0x52 }; /* C=FR */
+static const unsigned char ISSUER[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+					0x55, 0x04, 0x06, 0x13, 0x02, 0x4a, 0x50 }; /* C=JP */
+static const unsigned char ISSUER2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+					 0x55, 0x04, 0x06, 0x13, 0x02, 0x46, 0x52 }; /* C=FR */
 
-static void
-add(struct mdg_store *st, int i, const unsigned char *issuer, size_t issuer_len, const char *at,
-    const char *reason, const unsigned char *req, size_t req_len)
+static void add(struct mdg_store *st, int i, const unsigned char *issuer, size_t issuer_len, const char *at,
+		const char *reason, const unsigned char *req, size_t req_len)
 {
 	struct mdg_acceptance_new a;
 	struct mdg_acceptance_ref ref;
@@ -103,18 +99,17 @@ static const unsigned char REQ[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
 /* Five rows: seq i has serial 0a0i, accepted on 11-2(5+i) 10:00 JST
  * (seq 5 at 23:59:59), issuer C=JP but seq 4 C=FR, reason superseded for
  * even seqs. */
-static void
-fill(struct mdg_store *st)
+static void fill(struct mdg_store *st)
 {
 	static const char *const at[] = {
-		"2026-11-26T10:00:00+09:00", "2026-11-27T10:00:00+09:00",
-		"2026-11-28T01:00:00Z", "2026-11-29T10:00:00+09:00", "2026-11-30T23:59:59+09:00",
+		"2026-11-26T10:00:00+09:00", "2026-11-27T10:00:00+09:00", "2026-11-28T01:00:00Z",
+		"2026-11-29T10:00:00+09:00", "2026-11-30T23:59:59+09:00",
 	};
 	int i;
 
 	for (i = 1; i <= 5; i++)
-		add(st, i, i == 4 ? ISSUER2 : ISSUER, i == 4 ? sizeof(ISSUER2) : sizeof(ISSUER),
-		    at[i - 1], i % 2 == 0 ? "superseded" : "keyCompromise", REQ, sizeof(REQ));
+		add(st, i, i == 4 ? ISSUER2 : ISSUER, i == 4 ? sizeof(ISSUER2) : sizeof(ISSUER), at[i - 1],
+		    i % 2 == 0 ? "superseded" : "keyCompromise", REQ, sizeof(REQ));
 }
 
 struct collect {
@@ -124,8 +119,7 @@ struct collect {
 	int had_request;
 };
 
-static int
-collect_row(void *arg, const struct mdg_acceptance_row *r)
+static int collect_row(void *arg, const struct mdg_acceptance_row *r)
 {
 	struct collect *c = arg;
 
@@ -145,8 +139,7 @@ collect_row(void *arg, const struct mdg_acceptance_row *r)
 	return c->stop_after > 0 && c->n >= c->stop_after;
 }
 
-static int
-count_row(void *arg, const struct mdg_acceptance_row *r)
+static int count_row(void *arg, const struct mdg_acceptance_row *r)
 {
 	struct collect *c = arg;
 
@@ -154,8 +147,7 @@ count_row(void *arg, const struct mdg_acceptance_row *r)
 	return 0;
 }
 
-static int
-query(struct mdg_store *st, const struct mdg_log_filter *f, struct collect *c)
+static int query(struct mdg_store *st, const struct mdg_log_filter *f, struct collect *c)
 {
 	int stop = c->stop_after;
 
@@ -216,10 +208,10 @@ START_TEST(hex_and_names)
 	ck_assert_int_eq(mdg_serial_parse_hex("", b, &n), -1);
 	ck_assert_int_eq(mdg_serial_parse_hex("0x", b, &n), -1);
 	ck_assert_int_eq(mdg_serial_parse_hex("12g4", b, &n), -1);
-	ck_assert_int_eq(mdg_serial_parse_hex(
-		"10000000000000000000000000000000000000000000000000000000000000000", b, &n), -1);
-	ck_assert_int_eq(mdg_serial_parse_hex(
-		"00ff00000000000000000000000000000000000000000000000000000000000000", b, &n), 0);
+	ck_assert_int_eq(
+		mdg_serial_parse_hex("10000000000000000000000000000000000000000000000000000000000000000", b, &n), -1);
+	ck_assert_int_eq(
+		mdg_serial_parse_hex("00ff00000000000000000000000000000000000000000000000000000000000000", b, &n), 0);
 	ck_assert_uint_eq(n, 32);
 
 	b[0] = 0x0a;
@@ -260,9 +252,13 @@ START_TEST(filter_from_args)
 	struct mdg_log_filter f;
 	struct mdg_log_filter_buf fb;
 	const char *expected;
-	struct mdg_log_args a = { .since = "2026-11-27", .until = "2026-11-27", .serial = "0x0A:1b",
-				  .issuer = "", .receipt = "0123456789ABCDEF0123456789abcdef",
-				  .reason = "keyCompromise", .after = "7" };
+	struct mdg_log_args a = { .since = "2026-11-27",
+				  .until = "2026-11-27",
+				  .serial = "0x0A:1b",
+				  .issuer = "",
+				  .receipt = "0123456789ABCDEF0123456789abcdef",
+				  .reason = "keyCompromise",
+				  .after = "7" };
 
 	memset(&f, 0, sizeof(f));
 	ck_assert_ptr_null(mdg_log_filter_from_args(&a, &f, &fb, &expected));
@@ -276,7 +272,10 @@ START_TEST(filter_from_args)
 	ck_assert_str_eq(f.reason, "keyCompromise");
 	ck_assert_int_eq(f.after_seq, 7);
 
-	const struct { struct mdg_log_args a; const char *bad; } cases[] = {
+	const struct {
+		struct mdg_log_args a;
+		const char *bad;
+	} cases[] = {
 		{ { .since = "yesterday" }, "since" },
 		{ { .until = "2026-13-01" }, "until" },
 		{ { .serial = "xyz" }, "serial" },
@@ -319,8 +318,7 @@ START_TEST(query_filters_and_paging)
 
 	/* the generated accepted_unix column */
 	ck_assert_int_eq(raw_int("SELECT accepted_unix FROM acceptances WHERE seq = 2"), 1795741200);
-	ck_assert_int_eq(raw_int("SELECT accepted_unix FROM acceptances WHERE seq = 3"),
-			 1795741200 + 86400);
+	ck_assert_int_eq(raw_int("SELECT accepted_unix FROM acceptances WHERE seq = 3"), 1795741200 + 86400);
 
 	/* a JST day, whole: 2026-11-28 holds seq 3 (01:00Z = 10:00 JST) */
 	ck_assert_int_eq(mdg_log_time_arg("2026-11-28", 0, &f.since), 0);
@@ -418,8 +416,7 @@ START_TEST(head)
 	ck_assert_int_eq(h.seq, 5);
 	ck_assert_str_eq(h.accepted_at, "2026-11-30T23:59:59+09:00");
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT hash FROM acceptances WHERE seq = 5", -1, &s,
-					    NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT hash FROM acceptances WHERE seq = 5", -1, &s, NULL), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(s), SQLITE_ROW);
 	ck_assert_mem_eq(h.hash, sqlite3_column_blob(s, 0), 32);
 	sqlite3_finalize(s);
@@ -429,9 +426,7 @@ START_TEST(head)
 END_TEST
 
 /* A fresh filled log, tampered with by sql (NULL: untouched), verified. */
-static void
-verify_after(const char *sql, const unsigned char *want, int bad, int64_t bad_seq,
-	     const char *what)
+static void verify_after(const char *sql, const unsigned char *want, int bad, int64_t bad_seq, const char *what)
 {
 	struct mdg_store st;
 	struct mdg_log_verdict v;
@@ -496,13 +491,11 @@ START_TEST(verify_detects_tampering)
 	mdg_store_close(&st);
 
 	verify_after(NULL, NULL, 0, 0, NULL);
-	verify_after("UPDATE acceptances SET reason = 'unspecified' WHERE seq = 3", NULL, 1, 3,
+	verify_after("UPDATE acceptances SET reason = 'unspecified' WHERE seq = 3", NULL, 1, 3, "altered");
+	verify_after("UPDATE acceptances SET accepted_at = '2026-11-26T10:00:01+09:00' WHERE seq = 1", NULL, 1, 1,
 		     "altered");
-	verify_after("UPDATE acceptances SET accepted_at = '2026-11-26T10:00:01+09:00' WHERE seq = 1",
-		     NULL, 1, 1, "altered");
 	verify_after("UPDATE acceptances SET serial = X'0a09' WHERE seq = 2", NULL, 1, 2, "altered");
-	verify_after("UPDATE acceptances SET request = X'300302010a' WHERE seq = 4", NULL, 1, 4,
-		     "evidence");
+	verify_after("UPDATE acceptances SET request = X'300302010a' WHERE seq = 4", NULL, 1, 4, "evidence");
 	/* the name is not in the chain, but the evidence is */
 	verify_after("UPDATE acceptances SET holder_name = 'x' WHERE seq = 2", NULL, 0, 0, NULL);
 	verify_after("DELETE FROM acceptances WHERE seq = 3", NULL, 1, 4, "missing or reordered");
@@ -510,11 +503,13 @@ START_TEST(verify_detects_tampering)
 	/* renumbered after a delete: the chain still breaks */
 	verify_after("DELETE FROM acceptances WHERE seq = 3;"
 		     "UPDATE acceptances SET seq = 3 WHERE seq = 4;"
-		     "UPDATE acceptances SET seq = 4 WHERE seq = 5", NULL, 1, 3, "prev_hash");
+		     "UPDATE acceptances SET seq = 4 WHERE seq = 5",
+		     NULL, 1, 3, "prev_hash");
 	/* two rows swapped */
 	verify_after("UPDATE acceptances SET seq = 100 WHERE seq = 2;"
 		     "UPDATE acceptances SET seq = 2 WHERE seq = 3;"
-		     "UPDATE acceptances SET seq = 3 WHERE seq = 100", NULL, 1, 2, "prev_hash");
+		     "UPDATE acceptances SET seq = 3 WHERE seq = 100",
+		     NULL, 1, 2, "prev_hash");
 	/* a forged row appended with a made-up hash */
 	verify_after("INSERT INTO acceptances (seq, receipt_id, issuer, serial, cert_sha256,"
 		     " accepted_at, reason, holder_name, request, request_sha256, client_addr,"
@@ -530,8 +525,7 @@ START_TEST(verify_detects_tampering)
 END_TEST
 
 /* A CMS SignedData over form, as the client makes it. */
-static unsigned char *
-make_cms(const char *form, int *len)
+static unsigned char *make_cms(const char *form, int *len)
 {
 	struct tp_ca h;
 	BIO *in = BIO_new_mem_buf(form, -1);
@@ -551,10 +545,9 @@ make_cms(const char *form, int *len)
 
 START_TEST(evidence_form)
 {
-	static const char form[] =
-	    "{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"試験\u3000太郎\","
-	    "\"address\":\"東京都千代田区霞が関2丁目1番地2号\",\"birthDate\":\"1958-08-10\","
-	    "\"gender\":\"男\"},\"nonce\":\"abc\",\"reason\":\"keyCompromise\"}";
+	static const char form[] = "{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"試験\u3000太郎\","
+				   "\"address\":\"東京都千代田区霞が関2丁目1番地2号\",\"birthDate\":\"1958-08-10\","
+				   "\"gender\":\"男\"},\"nonce\":\"abc\",\"reason\":\"keyCompromise\"}";
 	struct mdg_form f;
 	unsigned char *der;
 	int len;
@@ -598,7 +591,7 @@ START_TEST(migration_backfills)
 	sqlite3_close(db);
 	raw_exec("INSERT INTO acceptances (seq, receipt_id, issuer, serial, cert_sha256,"
 		 " accepted_at, reason, holder_name, request, request_sha256, client_addr,"
-		 " effective_from, prev_hash, hash) VALUES (1, 'r', X'00', X'01', zeroblob(32),"
+		 " effective_from, prev_hash, hash) VALUES (1, 'r', X'3000', X'01', zeroblob(32),"
 		 " '2026-11-27T10:00:00+09:00', 'unspecified', 'n', X'00', zeroblob(32), '-',"
 		 " '2026-11-28T00:00:00+09:00', zeroblob(32), zeroblob(32))");
 	ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0, "%s", err);
@@ -606,6 +599,8 @@ START_TEST(migration_backfills)
 	ck_assert_int_eq(to, mdg_store_sqlite_schema_version());
 	ck_assert_int_ge(to, 2);
 	ck_assert_int_eq(raw_int("SELECT accepted_unix FROM acceptances WHERE seq = 1"), 1795741200);
+	/* migration 7: the Merkle tree's leaf of the row held */
+	ck_assert_int_eq(raw_int("SELECT count(*) FROM merkle_nodes WHERE level = 0 AND idx = 0"), 1);
 	ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s", err);
 	memset(&f, 0, sizeof(f));
 	memset(&c, 0, sizeof(c));
@@ -618,8 +613,7 @@ START_TEST(migration_backfills)
 }
 END_TEST
 
-int
-main(void)
+int main(void)
 {
 	Suite *s = suite_create("acceptlog");
 	TCase *tc = tcase_create("core");

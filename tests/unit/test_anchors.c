@@ -1,4 +1,4 @@
-/* Unit tests: server/anchors.c */
+/* Unit tests: server/pki/anchors.c */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +10,7 @@
 
 static char tmpdir[4096];
 
-static void
-mk_tmpdir(void)
+static void mk_tmpdir(void)
 {
 	const char *base = getenv("MDG_TEST_TMP");
 
@@ -19,8 +18,7 @@ mk_tmpdir(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
-static void
-write_pem(const char *dir, const char *name, X509 *a, X509 *b)
+static void write_pem(const char *dir, const char *name, X509 *a, X509 *b)
 {
 	char path[4200];
 	char *pem = tp_pem_append(NULL, a);
@@ -139,8 +137,7 @@ START_TEST(not_self_signed_or_garbage)
 	X509_sign(ca.cert, other.key, EVP_sha256());
 	pem = tp_pem_append(NULL, ca.cert);
 	ck_assert_int_eq(mdg_anchors_load_pem(&a, pem, strlen(pem), err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "self-sign") != NULL || strstr(err, "not self-signed") != NULL,
-		      "%s", err);
+	ck_assert_msg(strstr(err, "self-sign") != NULL || strstr(err, "not self-signed") != NULL, "%s", err);
 	ck_assert_int_eq(mdg_anchors_load_pem(&a, garbage, strlen(garbage), err, sizeof(err)), -1);
 	ck_assert_int_eq(mdg_anchors_load_pem(&a, "hello", 5, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "no PEM certificate"));
@@ -152,8 +149,7 @@ END_TEST
 
 /* A certificate whose tbsCertificate says signature alg inner and whose
  * outer signatureAlgorithm says outer, signed with outer's digest. */
-static X509 *
-cert_with_outer_alg(const struct tp_ca *ca, int outer_nid, const EVP_MD *md)
+static X509 *cert_with_outer_alg(const struct tp_ca *ca, int outer_nid, const EVP_MD *md)
 {
 	unsigned char *tbs = NULL, *alg = NULL, sig[256], *der, *w;
 	const unsigned char *p;
@@ -228,8 +224,7 @@ START_TEST(outer_algorithm_differs)
 }
 END_TEST
 
-static Suite *
-anchors_suite(void)
+static Suite *anchors_suite(void)
 {
 	Suite *s = suite_create("anchors");
 	TCase *tc = tcase_create("core");
@@ -244,8 +239,7 @@ anchors_suite(void)
 	return s;
 }
 
-int
-main(void)
+int main(void)
 {
 	SRunner *sr = srunner_create(anchors_suite());
 	int failed;

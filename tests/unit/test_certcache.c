@@ -1,4 +1,4 @@
-/* Unit tests: server/certcache.c. Keys are made to land in chosen shards
+/* Unit tests: server/pki/certcache.c. Keys are made to land in chosen shards
  * and sets (the cache indexes by the key's first 8 bytes); X509 frees are
  * counted with an ex_data free callback, ASan checks the rest. */
 #include <check.h>
@@ -13,7 +13,7 @@
 #include "certcache.h"
 #include "testpki_store.h"
 
-#define SHARDS 64	/* as in certcache.c */
+#define SHARDS 64 /* as in certcache.c */
 
 static int ex_idx = -1;
 static int frees;
@@ -90,7 +90,7 @@ START_TEST(hit_and_miss)
 
 	X509 *x = counted();
 	mdg_certcache_put_x509(c, k1, x);
-	ck_assert_ptr_null(mdg_certcache_get_x509(c, k1));	/* seen once: not kept */
+	ck_assert_ptr_null(mdg_certcache_get_x509(c, k1)); /* seen once: not kept */
 	mdg_certcache_put_x509(c, k1, x);
 	X509 *got = mdg_certcache_get_x509(c, k1);
 	ck_assert_ptr_eq(got, x);
@@ -105,7 +105,7 @@ START_TEST(hit_and_miss)
 	ck_assert_ptr_eq(got, x);
 	X509_free(got);
 	X509_free(x);
-	ck_assert_int_eq(frees, 0);	/* the cache still holds it */
+	ck_assert_int_eq(frees, 0); /* the cache still holds it */
 	mdg_certcache_free(c);
 	ck_assert_int_eq(frees, 1);
 	/* a NULL cache is always a miss */
@@ -133,7 +133,7 @@ START_TEST(set_lru)
 	/* k[0] used again: k[1] is now the least recently used */
 	ck_assert_int_eq(mdg_certcache_get(c, k[0], &anchor), 1);
 	mdg_certcache_put(c, k[8], 8);
-	ck_assert_int_eq(frees, 1);	/* k[1]'s X509 went with its entry */
+	ck_assert_int_eq(frees, 1); /* k[1]'s X509 went with its entry */
 	ck_assert_int_eq(mdg_certcache_get(c, k[1], &anchor), 0);
 	ck_assert_ptr_null(mdg_certcache_get_x509(c, k[1]));
 	ck_assert_int_eq(mdg_certcache_get(c, k[0], &anchor), 1);
@@ -144,7 +144,7 @@ START_TEST(set_lru)
 	ck_assert_int_eq(mdg_certcache_get(c, k[8], &anchor), 1);
 	ck_assert_uint_eq(anchor, 8);
 	mdg_certcache_put(c, k[9], 9);
-	ck_assert_int_eq(frees, 2);	/* k[2] now */
+	ck_assert_int_eq(frees, 2); /* k[2] now */
 	mdg_certcache_free(c);
 	ck_assert_int_eq(frees, 8);
 }
@@ -153,7 +153,7 @@ END_TEST
 START_TEST(parsed_budget)
 {
 	/* many entries, one parsed certificate per shard */
-	struct mdg_certcache *c = mdg_certcache_new_limits(56 * 64, 1);	/* 8 sets a shard */
+	struct mdg_certcache *c = mdg_certcache_new_limits(56 * 64, 1); /* 8 sets a shard */
 	unsigned char k[40][32];
 	size_t anchor;
 
@@ -163,7 +163,7 @@ START_TEST(parsed_budget)
 		X509 *x = counted();
 		keep(c, k[i], x);
 		X509_free(x);
-		ck_assert_int_eq(frees, i);	/* the previous one dropped */
+		ck_assert_int_eq(frees, i); /* the previous one dropped */
 	}
 	X509 *x = mdg_certcache_get_x509(c, k[39]);
 	ck_assert_ptr_nonnull(x);
@@ -216,11 +216,11 @@ START_TEST(info_with_x509)
 	ck_assert_int_eq(frees, 1);
 	ck_assert_int_eq(mdg_certcache_get_info(c, k[0], got, sizeof(got)), 0);
 	size_t anchor;
-	ck_assert_int_eq(mdg_certcache_get(c, k[0], &anchor), 1);	/* the anchor stays */
+	ck_assert_int_eq(mdg_certcache_get(c, k[0], &anchor), 1); /* the anchor stays */
 	mdg_certcache_put_info(c, k[1], other, sizeof(other));
 	ck_assert_int_eq(mdg_certcache_get_info(NULL, k[1], got, sizeof(got)), 0);
 	mdg_certcache_put_info(NULL, k[1], other, sizeof(other));
-	mdg_certcache_free(c);	/* frees k1's info too (ASan) */
+	mdg_certcache_free(c); /* frees k1's info too (ASan) */
 	ck_assert_int_eq(frees, 2);
 }
 END_TEST
@@ -241,7 +241,7 @@ START_TEST(clock_eviction)
 	ck_assert_int_eq(frees, 1);
 	ck_assert_ptr_null(mdg_certcache_get_x509(c, k[0]));
 	X509 *x = counted();
-	keep(c, k[3], x);	/* k[1]: its reference bit was cleared */
+	keep(c, k[3], x); /* k[1]: its reference bit was cleared */
 	X509_free(x);
 	ck_assert_int_eq(frees, 2);
 	ck_assert_ptr_null(mdg_certcache_get_x509(c, k[1]));
@@ -313,7 +313,7 @@ START_TEST(concurrent)
 		ck_assert_ptr_null(bad);
 	}
 	mdg_certcache_free(shared);
-	ck_assert_int_eq(frees, 0);	/* the pool's own references remain */
+	ck_assert_int_eq(frees, 0); /* the pool's own references remain */
 	for (int i = 0; i < 7; i++)
 		X509_free(pool[i]);
 	ck_assert_int_eq(frees, 7);

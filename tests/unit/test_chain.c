@@ -1,4 +1,4 @@
-/* Unit tests: server/chain.c
+/* Unit tests: server/store/chain.c
  *
  * Known-answer vectors, computed independently with Python:
  *   import hashlib, struct
@@ -22,8 +22,7 @@
 
 #include "chain.h"
 
-static void
-hex(const unsigned char *p, size_t n, char *out)
+static void hex(const unsigned char *p, size_t n, char *out)
 {
 	size_t i;
 
@@ -70,8 +69,8 @@ END_TEST
 
 START_TEST(every_field_counts)
 {
-	unsigned char zero[MDG_HASH_LEN] = { 0 }, prev[MDG_HASH_LEN] = { 1 }, base[MDG_HASH_LEN],
-	    h[MDG_HASH_LEN], req[32] = { 0 }, req2[32] = { 9 };
+	unsigned char zero[MDG_HASH_LEN] = { 0 }, prev[MDG_HASH_LEN] = { 1 }, base[MDG_HASH_LEN], h[MDG_HASH_LEN],
+		      req[32] = { 0 }, req2[32] = { 9 };
 	static const unsigned char issuer[] = { 0x30, 0x00 }, serial[] = { 1, 2, 3 };
 	struct mdg_chain_row r, m;
 
@@ -88,31 +87,38 @@ START_TEST(every_field_counts)
 	ck_assert_int_eq(mdg_chain_hash(zero, &r, base), 0);
 	ck_assert_int_eq(mdg_chain_hash(prev, &r, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
-	m = r; m.seq = 8;
+	m = r;
+	m.seq = 8;
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
 	/* length prefixes: moving a byte between fields changes the hash */
-	m = r; m.receipt_id = "ab"; m.accepted_at = "ct";
+	m = r;
+	m.receipt_id = "ab";
+	m.accepted_at = "ct";
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
-	m = r; m.serial_len = 2;
+	m = r;
+	m.serial_len = 2;
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
-	m = r; m.reason = "keyCompromise";
+	m = r;
+	m.reason = "keyCompromise";
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
-	m = r; m.request_sha256 = req2;
+	m = r;
+	m.request_sha256 = req2;
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), 0);
 	ck_assert_mem_ne(h, base, MDG_HASH_LEN);
-	m = r; m.seq = 0;
+	m = r;
+	m.seq = 0;
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), -1);
-	m = r; m.reason = NULL;
+	m = r;
+	m.reason = NULL;
 	ck_assert_int_eq(mdg_chain_hash(zero, &m, h), -1);
 }
 END_TEST
 
-int
-main(void)
+int main(void)
 {
 	Suite *s = suite_create("chain");
 	TCase *tc = tcase_create("core");

@@ -37,6 +37,9 @@ START_TEST(defaults_match_design)
 	ck_assert_int_eq(c.crl_max_age, 3600);
 	ck_assert_int_eq(c.nonce_ttl, 300);
 	ck_assert_uint_eq(c.admin_port, 9090);
+	ck_assert_str_eq(c.store_backend, "sqlite");
+	ck_assert_str_eq(c.database, "/var/lib/madoguchi/madoguchi.db");
+	ck_assert_str_eq(c.dsn, "");
 }
 END_TEST
 
@@ -46,11 +49,15 @@ START_TEST(design_example_parses)
 	char err[512];
 
 	write_conf("[server]\nlisten = 127.0.0.1          ; address\nport = 8443\nthreads = 0\n"
-		   "max_inflight = 10   ; beyond this: busy\nmax_body = 65536\nrequest_timeout = 30s\ntls_cert =     ; empty\ntls_key =\n"
+		   "max_inflight = 10   ; beyond this: busy\nmax_body = 65536\nrequest_timeout = 30s\ntls_cert =     ; "
+		   "empty\ntls_key =\n"
 		   "trusted_proxies = 127.0.0.1, ::1\n"
-		   "[pki]\nanchors = /etc/madoguchi/anchors\npolicies = 1.2.392.200149.8.5.1.1.20, 1.2.392.200149.8.5.1.0.20\n"
-		   "crl_issue_time = 06:30+09:00\ncrl_cutoff = 2h\ncrl_max_age = 48h\nnonce_key_file = /tmp/k\nnonce_ttl = 300s\n"
-		   "[store]\ndatabase = /tmp/x.db\n[admin]\nlisten = 127.0.0.1\nport = 9091\ntoken_file =\n");
+		   "[pki]\nanchors = /etc/madoguchi/anchors\npolicies = 1.2.392.200149.8.5.1.1.20, "
+		   "1.2.392.200149.8.5.1.0.20\n"
+		   "crl_issue_time = 06:30+09:00\ncrl_cutoff = 2h\ncrl_max_age = 48h\nnonce_key_file = "
+		   "/tmp/k\nnonce_ttl = 300s\n"
+		   "[store]\nbackend = sqlite ; the default\ndatabase = /tmp/x.db\ndsn =\n[admin]\nlisten = "
+		   "127.0.0.1\nport = 9091\ntoken_file =\n");
 	mdg_config_defaults(&c);
 	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
 	ck_assert_uint_eq(c.port, 8443);
@@ -64,6 +71,8 @@ START_TEST(design_example_parses)
 	ck_assert_int_eq(c.crl_cutoff, 7200);
 	ck_assert_int_eq(c.crl_max_age, 48 * 3600);
 	ck_assert_str_eq(c.database, "/tmp/x.db");
+	ck_assert_str_eq(c.store_backend, "sqlite");
+	ck_assert_str_eq(c.dsn, "");
 	ck_assert_uint_eq(c.admin_port, 9091);
 	unlink(path);
 }
@@ -83,6 +92,9 @@ START_TEST(bad_files_name_the_line)
 		"[server]\nrequest_timeout = 2h\n",
 		"[server]\nrequest_timeout = 10 s\n",
 		"[server]\ntls_cert = /x\n",
+		"[server]\ntls_key = /x\n",
+		"[store]\nbackend = mysql\n",
+		"[store]\nbackend = SQLite\n",
 		"[server\n",
 	};
 	struct mdg_config c;
@@ -97,6 +109,83 @@ START_TEST(bad_files_name_the_line)
 	}
 	unlink(path);
 	ck_assert_int_eq(mdg_config_load(&c, "/nonexistent/madoguchi.conf", err, sizeof(err)), -1);
+}
+END_TEST
+
+/* [store] backend and dsn (DESIGN.md "Configuration"): the config takes
+ * postgresql with its dsn; whether it is built in is the store's to say. */
+START_TEST(store_backend)
+{
+	struct mdg_config c;
+	char err[512];
+
+	write_conf("[store]\nbackend = postgresql\n"
+		   "dsn = host=/run/postgresql dbname=madoguchi target_session_attrs=read-write\n");
+	mdg_config_defaults(&c);
+	ck_assert_msg(mdg_config_load(&c, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(c.store_backend, "postgresql");
+	ck_assert_str_eq(c.dsn, "host=/run/postgresql dbname=madoguchi target_session_attrs=read-write");
+	write_conf("[store]\nbackend = oracle\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "sqlite or postgresql") != NULL, "%s", err);
+	unlink(path);
+}
+END_TEST
+
+/* The TLS pairing, in one place: both set or both empty. */
+START_TEST(receipts_section)
+{
+	struct mdg_config c;
+	char err[512];
+
+	mdg_config_defaults(&c);
+	ck_assert_str_eq(c.receipts_key, "");
+	ck_assert_str_eq(c.log_name, "madoguchi.invalid/log");
+	ck_assert_int_eq(c.checkpoint_interval_ms, 1000);
+
+	write_conf("[receipts]\nkey = /k.pem\ncert = /c.pem\nlog_name = example.jp/log\n"
+		   "log_key = /l.pem\ncheckpoint_interval = 5s\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), 0);
+	ck_assert_str_eq(c.receipts_key, "/k.pem");
+	ck_assert_str_eq(c.receipts_cert, "/c.pem");
+	ck_assert_str_eq(c.log_name, "example.jp/log");
+	ck_assert_str_eq(c.log_key, "/l.pem");
+	ck_assert_int_eq(c.checkpoint_interval_ms, 5000);
+
+	write_conf("[receipts]\nkey = /k.pem\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "key, cert and log_key must be set together") != NULL, "%s", err);
+
+	write_conf("[receipts]\ncheckpoint_interval = 0s\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, ":2: bad value for [receipts] checkpoint_interval") != NULL, "%s", err);
+
+	write_conf("[receipts]\nlog_name = a+b\n");
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, "bad value for [receipts] log_name") != NULL, "%s", err);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(tls_pair)
+{
+	struct mdg_config c;
+	char err[256];
+
+	mdg_config_defaults(&c);
+	ck_assert_int_eq(mdg_config_check_tls_pair(&c, err, sizeof(err)), 0);
+	snprintf(c.tls_cert, sizeof(c.tls_cert), "/x.pem");
+	ck_assert_int_eq(mdg_config_check_tls_pair(&c, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "tls_cert and tls_key must be set together");
+	snprintf(c.tls_key, sizeof(c.tls_key), "/x.key");
+	ck_assert_int_eq(mdg_config_check_tls_pair(&c, err, sizeof(err)), 0);
+	c.tls_cert[0] = '\0';
+	ck_assert_int_eq(mdg_config_check_tls_pair(&c, err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -175,8 +264,8 @@ START_TEST(messages_say_what_is_expected)
 	write_conf("[server]\nport = 8080\n[foo]\nbar = 1\n");
 	mdg_config_defaults(&c);
 	ck_assert_int_eq(mdg_config_load(&c, path, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, ":4: unknown section [foo]: the sections are [server], [pki], [store] and [admin]") !=
-			  NULL,
+	ck_assert_msg(strstr(err, ":4: unknown section [foo]: the sections are [server], [pki], [store], [admin] and "
+				  "[receipts]") != NULL,
 		      "%s", err);
 
 	write_conf("[server]\nportt = 8080\n");
@@ -242,6 +331,9 @@ int main(void)
 	tcase_add_test(tc, defaults_match_design);
 	tcase_add_test(tc, design_example_parses);
 	tcase_add_test(tc, bad_files_name_the_line);
+	tcase_add_test(tc, store_backend);
+	tcase_add_test(tc, tls_pair);
+	tcase_add_test(tc, receipts_section);
 	tcase_add_test(tc, durations);
 	tcase_add_test(tc, times_of_day);
 	tcase_add_test(tc, top_page_urls);

@@ -1,4 +1,4 @@
-/* Unit tests: server/crl.c. CRLs are built in process (testpki_store.h) to
+/* Unit tests: server/pki/crl.c. CRLs are built in process (testpki_store.h) to
  * break each rule of DESIGN.md "CRLs" in turn; the last test imports the
  * CRLs of the project's test PKI generator (MDG_MKPKI) when it is there. */
 #include <check.h>
@@ -20,8 +20,7 @@
 static struct tp_ca g1, g2, tokyo, impostor, unknown, young;
 static struct mdg_anchors anchors;
 
-static void
-setup(void)
+static void setup(void)
 {
 	char err[512], *pem = NULL;
 
@@ -39,8 +38,7 @@ setup(void)
 	free(pem);
 }
 
-static void
-teardown(void)
+static void teardown(void)
 {
 	mdg_anchors_free(&anchors);
 	tp_ca_free(&g1);
@@ -57,8 +55,7 @@ static const struct tp_entry three[] = {
 	{ 0x7fffffff, 4, 0, 0 },
 };
 
-static struct tp_crl_opts
-good_opts(void)
+static struct tp_crl_opts good_opts(void)
 {
 	struct tp_crl_opts o;
 
@@ -73,9 +70,8 @@ good_opts(void)
 }
 
 /* Parses crl (DER); returns mdg_crl_parse's result, message in err. */
-static int
-parse(const struct tp_ca *signer, const struct tp_crl_opts *o, struct mdg_crl_parsed *p,
-      char *err, size_t errlen)
+static int parse(const struct tp_ca *signer, const struct tp_crl_opts *o, struct mdg_crl_parsed *p, char *err,
+		 size_t errlen)
 {
 	X509_CRL *crl = tp_crl(signer, o);
 	unsigned char *der;
@@ -92,8 +88,7 @@ parse(const struct tp_ca *signer, const struct tp_crl_opts *o, struct mdg_crl_pa
 	return rc;
 }
 
-static void
-refused(const struct tp_ca *signer, const struct tp_crl_opts *o, const char *want)
+static void refused(const struct tp_ca *signer, const struct tp_crl_opts *o, const char *want)
 {
 	struct mdg_crl_parsed p;
 	char err[1024];
@@ -149,8 +144,7 @@ START_TEST(good_full)
 		ck_assert_ptr_nonnull(strstr(err, "trailing"));
 		free(more);
 	}
-	ck_assert_int_eq(mdg_crl_parse(&anchors, (const unsigned char *)"junk", 4, &p, err,
-				       sizeof(err)), -1);
+	ck_assert_int_eq(mdg_crl_parse(&anchors, (const unsigned char *)"junk", 4, &p, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "not a DER or PEM"));
 	OPENSSL_free(der);
 	X509_CRL_free(crl);
@@ -172,16 +166,15 @@ START_TEST(good_pem)
 	EVP_Digest(der, len, sha, NULL, EVP_sha256(), NULL);
 	PEM_write_bio_X509_CRL(b, crl);
 	n = BIO_get_mem_data(b, &pem);
-	ck_assert_msg(mdg_crl_parse(&anchors, (const unsigned char *)pem, (size_t)n, &p, err,
-				    sizeof(err)) == 0, "%s", err);
-	ck_assert_mem_eq(p.imp.sha256, sha, 32);	/* of the DER inside */
+	ck_assert_msg(mdg_crl_parse(&anchors, (const unsigned char *)pem, (size_t)n, &p, err, sizeof(err)) == 0, "%s",
+		      err);
+	ck_assert_mem_eq(p.imp.sha256, sha, 32); /* of the DER inside */
 	mdg_crl_parsed_free(&p);
 	/* a PEM certificate is not a CRL */
 	BIO_reset(b);
 	PEM_write_bio_X509(b, g1.cert);
 	n = BIO_get_mem_data(b, &pem);
-	ck_assert_int_eq(mdg_crl_parse(&anchors, (const unsigned char *)pem, (size_t)n, &p, err,
-				       sizeof(err)), -1);
+	ck_assert_int_eq(mdg_crl_parse(&anchors, (const unsigned char *)pem, (size_t)n, &p, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "CERTIFICATE"));
 	BIO_free(b);
 	OPENSSL_free(der);
@@ -198,7 +191,7 @@ START_TEST(good_partition)
 	char err[1024];
 
 	o.dp = "Chiyoda-ku CRLDP";
-	o.only_user = 1;	/* onlyContainsUserCerts is fine */
+	o.only_user = 1; /* onlyContainsUserCerts is fine */
 	ck_assert_msg(parse(&g2, &o, &p, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_ptr_nonnull(p.imp.dp_der);
 	q = p.imp.dp_der;
@@ -220,10 +213,8 @@ START_TEST(good_partition)
 		unsigned char *k = NULL;
 		size_t klen;
 
-		X509_NAME_add_entry_by_txt(prn, "C", V_ASN1_PRINTABLESTRING, (const unsigned char *)"JP",
-					   -1, -1, 0);
-		X509_NAME_add_entry_by_txt(prn, "O", V_ASN1_PRINTABLESTRING,
-					   (const unsigned char *)"jpki", -1, -1, 0);
+		X509_NAME_add_entry_by_txt(prn, "C", V_ASN1_PRINTABLESTRING, (const unsigned char *)"JP", -1, -1, 0);
+		X509_NAME_add_entry_by_txt(prn, "O", V_ASN1_PRINTABLESTRING, (const unsigned char *)"jpki", -1, -1, 0);
 		X509_NAME_add_entry_by_txt(prn, "OU", V_ASN1_PRINTABLESTRING,
 					   (const unsigned char *)" CHIYODA-KU  crldp", -1, -1, 0);
 		ck_assert_int_eq(mdg_name_canon_der(prn, &k, &klen), 0);
@@ -239,16 +230,17 @@ END_TEST
 /* mdg_name_canon_der agrees with X509_NAME_cmp (RFC 5280 7.1 as OpenSSL
  * implements it, as issuers are matched to anchors): equal canonical forms
  * exactly for equal names, and a canonical form is equal to its name. */
-static X509_NAME *
-name_of(const char *const *kv)
+static X509_NAME *name_of(const char *const *kv)
 {
 	X509_NAME *n = X509_NAME_new();
 
 	for (; kv[0] != NULL; kv += 3) {
-		int type = kv[0][0] == 'P' ? V_ASN1_PRINTABLESTRING :
-			   kv[0][0] == 'I' ? V_ASN1_IA5STRING :
-			   kv[0][0] == 'B' ? MBSTRING_BMP : kv[0][0] == 'T' ? V_ASN1_T61STRING :
-			   kv[0][0] == 'N' ? V_ASN1_NUMERICSTRING : MBSTRING_UTF8;
+		int type = kv[0][0] == 'P'   ? V_ASN1_PRINTABLESTRING
+			   : kv[0][0] == 'I' ? V_ASN1_IA5STRING
+			   : kv[0][0] == 'B' ? MBSTRING_BMP
+			   : kv[0][0] == 'T' ? V_ASN1_T61STRING
+			   : kv[0][0] == 'N' ? V_ASN1_NUMERICSTRING
+					     : MBSTRING_UTF8;
 		int set = kv[0][1] == '+' ? -1 : 0;
 
 		if (type == MBSTRING_BMP) {
@@ -261,12 +253,14 @@ name_of(const char *const *kv)
 				ucs[2 * m] = 0;
 				ucs[2 * m + 1] = (unsigned char)kv[2][m];
 			}
-			ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, kv[1], V_ASN1_BMPSTRING, ucs,
-								    (int)(2 * len), -1, set), 1);
+			ck_assert_int_eq(
+				X509_NAME_add_entry_by_txt(n, kv[1], V_ASN1_BMPSTRING, ucs, (int)(2 * len), -1, set),
+				1);
 			continue;
 		}
-		ck_assert_msg(X509_NAME_add_entry_by_txt(n, kv[1], type, (const unsigned char *)kv[2], -1,
-							 -1, set) == 1, "%s %s=%s", kv[0], kv[1], kv[2]);
+		ck_assert_msg(X509_NAME_add_entry_by_txt(n, kv[1], type, (const unsigned char *)kv[2], -1, -1, set) ==
+				      1,
+			      "%s %s=%s", kv[0], kv[1], kv[2]);
 	}
 	return n;
 }
@@ -445,7 +439,7 @@ START_TEST(refuse_idp)
 	o.dp_uri = 1;
 	refused(&g2, &o, "exactly one directoryName");
 	o = good_opts();
-	o.only_user = 1;	/* an IDP without a distribution point name */
+	o.only_user = 1; /* an IDP without a distribution point name */
 	refused(&g2, &o, "exactly one directoryName");
 }
 END_TEST
@@ -470,7 +464,6 @@ START_TEST(refuse_entries)
 }
 END_TEST
 
-
 /* ---- the fast path against the reference (OpenSSL-only) path ---- */
 
 /* Parses der with both paths. If the fast path takes it, the reference
@@ -478,8 +471,7 @@ END_TEST
  * the fast path must too, and the default path must give the reference's
  * message. Returns 1 if the fast path took it, 0 if both refused, -1 if
  * only the reference accepted (fast path declined). */
-static int
-compare_paths(const struct mdg_anchors *a, const unsigned char *der, size_t len, const char *what)
+static int compare_paths(const struct mdg_anchors *a, const unsigned char *der, size_t len, const char *what)
 {
 	struct mdg_crl_parsed f, r, d;
 	char ef[1024], er[1024], ed[1024];
@@ -519,7 +511,7 @@ compare_paths(const struct mdg_anchors *a, const unsigned char *der, size_t len,
 		const struct mdg_crl_entry *x = &f.imp.entries[i], *y = &r.imp.entries[i];
 
 		ck_assert_msg(x->serial_len == y->serial_len && memcmp(x->serial, y->serial, y->serial_len) == 0 &&
-			      x->revoked_at == y->revoked_at && x->reason == y->reason,
+				      x->revoked_at == y->revoked_at && x->reason == y->reason,
 			      "%s: entry %zu differs", what, i);
 	}
 	mdg_crl_parsed_free(&f);
@@ -533,8 +525,7 @@ struct dbuf {
 	size_t n;
 };
 
-static void
-dput(struct dbuf *b, const void *p, size_t n)
+static void dput(struct dbuf *b, const void *p, size_t n)
 {
 	b->p = realloc(b->p, b->n + n + 1);
 	ck_assert_ptr_nonnull(b->p);
@@ -543,8 +534,7 @@ dput(struct dbuf *b, const void *p, size_t n)
 	b->n += n;
 }
 
-static void
-dput_tlv(struct dbuf *b, unsigned char tag, const void *p, size_t n)
+static void dput_tlv(struct dbuf *b, unsigned char tag, const void *p, size_t n)
 {
 	unsigned char h[6];
 	size_t k = 0;
@@ -574,17 +564,16 @@ static const unsigned char ecdsa_sha384[] = { 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86
 
 /* A CertificateList of tbs signed by ca: outer algorithm alg (ECDSA with
  * SHA-256 or SHA-384), the signature flipped if bad. */
-static void
-sign_tbs(const struct tp_ca *ca, const unsigned char *tbs, size_t tbs_len, const unsigned char *alg,
-	 int bad, struct dbuf *out)
+static void sign_tbs(const struct tp_ca *ca, const unsigned char *tbs, size_t tbs_len, const unsigned char *alg,
+		     int bad, struct dbuf *out)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char sig[160];
 	size_t siglen = sizeof(sig) - 1;
 	struct dbuf body = { NULL, 0 };
 
-	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, alg == ecdsa_sha384 ? EVP_sha384() : EVP_sha256(), NULL,
-					    ca->key), 1);
+	ck_assert_int_eq(
+		EVP_DigestSignInit(ctx, NULL, alg == ecdsa_sha384 ? EVP_sha384() : EVP_sha256(), NULL, ca->key), 1);
 	ck_assert_int_eq(EVP_DigestSign(ctx, sig + 1, &siglen, tbs, tbs_len), 1);
 	EVP_MD_CTX_free(ctx);
 	sig[0] = 0;
@@ -600,9 +589,8 @@ sign_tbs(const struct tp_ca *ca, const unsigned char *tbs, size_t tbs_len, const
 
 /* The TBS of a good CRL from tp_crl with its revokedCertificates field
  * replaced by rv_tlv (NULL: removed), re-signed. */
-static void
-crl_with_entries(const struct tp_ca *ca, const struct tp_crl_opts *o, const unsigned char *rv_tlv,
-		 size_t rv_tlv_len, const unsigned char *alg, int bad, struct dbuf *out)
+static void crl_with_entries(const struct tp_ca *ca, const struct tp_crl_opts *o, const unsigned char *rv_tlv,
+			     size_t rv_tlv_len, const unsigned char *alg, int bad, struct dbuf *out)
 {
 	X509_CRL *crl = tp_crl(ca, o);
 	unsigned char *der, *rest;
@@ -633,8 +621,7 @@ crl_with_entries(const struct tp_ca *ca, const struct tp_crl_opts *o, const unsi
 }
 
 /* entries: raw revokedCertificates contents */
-static int
-compare_entries(const unsigned char *entries, size_t n, const char *what)
+static int compare_entries(const unsigned char *entries, size_t n, const char *what)
 {
 	struct tp_crl_opts o = good_opts();
 	struct dbuf rv = { NULL, 0 }, crl = { NULL, 0 };
@@ -648,8 +635,12 @@ compare_entries(const unsigned char *entries, size_t n, const char *what)
 	return rc;
 }
 
-#define UTC "\x17\x0d" "260101000000Z"
-#define GEN "\x18\x0f" "20260101000000Z"
+#define UTC                                                                                                            \
+	"\x17\x0d"                                                                                                     \
+	"260101000000Z"
+#define GEN                                                                                                            \
+	"\x18\x0f"                                                                                                     \
+	"20260101000000Z"
 
 START_TEST(fast_vs_reference_hostile)
 {
@@ -663,28 +654,45 @@ START_TEST(fast_vs_reference_hostile)
 		const char *what;
 		const char *der;
 		size_t len;
-		int want;	/* 1: fast path takes it; 0: both refuse; -1: reference only */
+		int want; /* 1: fast path takes it; 0: both refuse; -1: reference only */
 	} cases[] = {
 #define C(w, d, want) { w, d, sizeof(d) - 1, want }
 		C("plain", "\x30\x12\x02\x01\x05" UTC, 1),
 		C("generalized time", "\x30\x14\x02\x01\x05" GEN, 1),
 		C("serial zero", "\x30\x12\x02\x01\x00" UTC, 1),
 		C("serial 0x80", "\x30\x13\x02\x02\x00\x80" UTC, 1),
-		C("reason, trailing byte", "\x30\x21\x02\x01\x05" UTC "\x30\x0d\x30\x0b\x06\x03\x55\x1d\x15\x04\x04\x0a\x01\x01\x00", -1),
-		C("reason ok", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01", 1),
-		C("reason critical", "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\xff\x04\x03\x0a\x01\x01", 1),
+		C("reason, trailing byte",
+		  "\x30\x21\x02\x01\x05" UTC "\x30\x0d\x30\x0b\x06\x03\x55\x1d\x15\x04\x04\x0a\x01\x01\x00", -1),
+		C("reason ok", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01",
+		  1),
+		C("reason critical",
+		  "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\xff\x04\x03\x0a\x01\x01", 1),
 		C("reason 7", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x07", 0),
-		C("reason 11", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x0b", 0),
-		C("reason negative", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\xff", 0),
-		C("reason as INTEGER", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x02\x01\x01", 0),
-		C("reason twice", "\x30\x2c\x02\x01\x05" UTC "\x30\x18\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
-		  "\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01", 0),
-		C("invalidityDate", "\x30\x30\x02\x01\x05" UTC "\x30\x1c\x30\x1a\x06\x03\x55\x1d\x18\x04\x13" GEN "\x00\x00", 1),
-		C("certificateIssuer", "\x30\x1f\x02\x01\x05" UTC "\x30\x0b\x30\x09\x06\x03\x55\x1d\x1d\x04\x02\x30\x00", 0),
-		C("unknown critical", "\x30\x25\x02\x01\x05" UTC "\x30\x11\x30\x0f\x06\x05\x2b\x06\x01\x04\x01\x01\x01\xff\x04\x03\x0a\x01\x01", 0),
-		C("unknown non-critical", "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x04\x01\x04\x03\x0a\x01\x01", 1),
-		C("critical FALSE", "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\x00\x04\x03\x0a\x01\x01", -1),
-		C("bad OID", "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x80\x01\x04\x03\x0a\x01\x01", 0),
+		C("reason 11", "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x0b",
+		  0),
+		C("reason negative",
+		  "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\xff", 0),
+		C("reason as INTEGER",
+		  "\x30\x20\x02\x01\x05" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x02\x01\x01", 0),
+		C("reason twice",
+		  "\x30\x2c\x02\x01\x05" UTC "\x30\x18\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
+		  "\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01",
+		  0),
+		C("invalidityDate",
+		  "\x30\x30\x02\x01\x05" UTC "\x30\x1c\x30\x1a\x06\x03\x55\x1d\x18\x04\x13" GEN "\x00\x00", 1),
+		C("certificateIssuer",
+		  "\x30\x1f\x02\x01\x05" UTC "\x30\x0b\x30\x09\x06\x03\x55\x1d\x1d\x04\x02\x30\x00", 0),
+		C("unknown critical",
+		  "\x30\x25\x02\x01\x05" UTC
+		  "\x30\x11\x30\x0f\x06\x05\x2b\x06\x01\x04\x01\x01\x01\xff\x04\x03\x0a\x01\x01",
+		  0),
+		C("unknown non-critical",
+		  "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x04\x01\x04\x03\x0a\x01\x01", 1),
+		C("critical FALSE",
+		  "\x30\x23\x02\x01\x05" UTC "\x30\x0f\x30\x0d\x06\x03\x55\x1d\x15\x01\x01\x00\x04\x03\x0a\x01\x01",
+		  -1),
+		C("bad OID",
+		  "\x30\x22\x02\x01\x05" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x80\x01\x04\x03\x0a\x01\x01", 0),
 		C("empty extensions", "\x30\x14\x02\x01\x05" UTC "\x30\x00", 1),
 		C("negative serial", "\x30\x12\x02\x01\xfb" UTC, 0),
 		C("padded serial", "\x30\x13\x02\x02\x00\x05" UTC, 0),
@@ -692,26 +700,92 @@ START_TEST(fast_vs_reference_hostile)
 		C("truncated: serial only", "\x30\x03\x02\x01\x05", 0),
 		C("truncated: no serial", "\x30\x0f" UTC, 0),
 		C("trailing field", "\x30\x14\x02\x01\x05" UTC "\x05\x00", 0),
-		C("bad time", "\x30\x12\x02\x01\x05" "\x17\x0d" "261301000000Z", 0),
-		C("short time", "\x30\x10\x02\x01\x05" "\x17\x0b" "2601010000Z", -1),
-		C("time with offset", "\x30\x16\x02\x01\x05" "\x17\x11" "260101000000+0900", -1),
-		C("year 0", "\x30\x14\x02\x01\x05" "\x18\x0f" "00000101000000Z", 1),
-		C("year 9999", "\x30\x14\x02\x01\x05" "\x18\x0f" "99991231235959Z", 1),
-		C("1600-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "16000229000000Z", 1),
-		C("2024-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "20240229120000Z", 1),
-		C("1900-02-29", "\x30\x14\x02\x01\x05" "\x18\x0f" "19000229120000Z", 0),
-		C("2023-02-29", "\x30\x12\x02\x01\x05" "\x17\x0d" "230229120000Z", 0),
-		C("2049 UTCTime", "\x30\x12\x02\x01\x05" "\x17\x0d" "491231235959Z", 1),
-		C("1950 UTCTime", "\x30\x12\x02\x01\x05" "\x17\x0d" "500101000000Z", 1),
-		C("second 60", "\x30\x12\x02\x01\x05" "\x17\x0d" "261231235960Z", 0),
-		C("hour 24", "\x30\x12\x02\x01\x05" "\x17\x0d" "261231240000Z", 0),
-		C("fraction", "\x30\x16\x02\x01\x05" "\x18\x11" "20260101000000.5Z", -1),
-		C("time as OCTET STRING", "\x30\x12\x02\x01\x05" "\x04\x0d" "260101000000Z", 0),
+		C("bad time",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "261301000000Z",
+		  0),
+		C("short time",
+		  "\x30\x10\x02\x01\x05"
+		  "\x17\x0b"
+		  "2601010000Z",
+		  -1),
+		C("time with offset",
+		  "\x30\x16\x02\x01\x05"
+		  "\x17\x11"
+		  "260101000000+0900",
+		  -1),
+		C("year 0",
+		  "\x30\x14\x02\x01\x05"
+		  "\x18\x0f"
+		  "00000101000000Z",
+		  1),
+		C("year 9999",
+		  "\x30\x14\x02\x01\x05"
+		  "\x18\x0f"
+		  "99991231235959Z",
+		  1),
+		C("1600-02-29",
+		  "\x30\x14\x02\x01\x05"
+		  "\x18\x0f"
+		  "16000229000000Z",
+		  1),
+		C("2024-02-29",
+		  "\x30\x14\x02\x01\x05"
+		  "\x18\x0f"
+		  "20240229120000Z",
+		  1),
+		C("1900-02-29",
+		  "\x30\x14\x02\x01\x05"
+		  "\x18\x0f"
+		  "19000229120000Z",
+		  0),
+		C("2023-02-29",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "230229120000Z",
+		  0),
+		C("2049 UTCTime",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "491231235959Z",
+		  1),
+		C("1950 UTCTime",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "500101000000Z",
+		  1),
+		C("second 60",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "261231235960Z",
+		  0),
+		C("hour 24",
+		  "\x30\x12\x02\x01\x05"
+		  "\x17\x0d"
+		  "261231240000Z",
+		  0),
+		C("fraction",
+		  "\x30\x16\x02\x01\x05"
+		  "\x18\x11"
+		  "20260101000000.5Z",
+		  -1),
+		C("time as OCTET STRING",
+		  "\x30\x12\x02\x01\x05"
+		  "\x04\x0d"
+		  "260101000000Z",
+		  0),
 		C("entry not a SEQUENCE", "\x31\x12\x02\x01\x05" UTC, 0),
 		C("unsorted", "\x30\x12\x02\x01\x09" UTC "\x30\x12\x02\x01\x05" UTC "\x30\x12\x02\x01\x07" UTC, 1),
 		C("duplicate serial", "\x30\x12\x02\x01\x05" UTC "\x30\x14\x02\x01\x05" GEN, 1),
-		C("long serial", "\x30\x32\x02\x21\x01" "0123456789abcdef0123456789abcdef" UTC, 0),
-		C("32-byte serial", "\x30\x31\x02\x20\x01" "123456789abcdef0123456789abcdef" UTC, 1),
+		C("long serial",
+		  "\x30\x32\x02\x21\x01"
+		  "0123456789abcdef0123456789abcdef" UTC,
+		  0),
+		C("32-byte serial",
+		  "\x30\x31\x02\x20\x01"
+		  "123456789abcdef0123456789abcdef" UTC,
+		  1),
 		C("empty list", "", 1),
 #undef C
 	};
@@ -775,12 +849,11 @@ END_TEST
 START_TEST(fast_vs_reference_mutations)
 {
 	static const char base[] =
-		"\x30\x12\x02\x01\x05" UTC
-		"\x30\x20\x02\x01\x06" UTC "\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
+		"\x30\x12\x02\x01\x05" UTC "\x30\x20\x02\x01\x06" UTC
+		"\x30\x0c\x30\x0a\x06\x03\x55\x1d\x15\x04\x03\x0a\x01\x01"
 		"\x30\x30\x02\x01\x07" UTC "\x30\x1c\x30\x1a\x06\x03\x55\x1d\x18\x04\x13" GEN "\x00\x00"
 		"\x30\x22\x02\x01\x08" UTC "\x30\x0e\x30\x0c\x06\x05\x2b\x06\x01\x04\x01\x04\x03\x0a\x01\x01"
-		"\x30\x14\x02\x01\x09" GEN
-		"\x30\x13\x02\x02\x00\x80" UTC;
+		"\x30\x14\x02\x01\x09" GEN "\x30\x13\x02\x02\x00\x80" UTC;
 	unsigned char m[sizeof(base)];
 	unsigned int seed = 12345;
 	int i, k, took = 0, both = 0, refused_ = 0;
@@ -794,29 +867,32 @@ START_TEST(fast_vs_reference_mutations)
 			m[at] = (r & 1) ? (unsigned char)(r >> 8) : (unsigned char)(m[at] ^ (1u << ((r >> 8) % 8)));
 		}
 		switch (compare_entries(m, sizeof(base) - 1, "mutation")) {
-		case 1: took++; break;
-		case 0: refused_++; break;
-		default: both++;
+		case 1:
+			took++;
+			break;
+		case 0:
+			refused_++;
+			break;
+		default:
+			both++;
 		}
 	}
-	fprintf(stderr, "test_crl: mutations: fast path took %d, both refused %d, reference only %d\n",
-		took, refused_, both);
+	fprintf(stderr, "test_crl: mutations: fast path took %d, both refused %d, reference only %d\n", took, refused_,
+		both);
 	ck_assert_int_gt(took, 0);
 	ck_assert_int_gt(refused_, 0);
 }
 END_TEST
 
 /* The project's test PKI, when its generator is built. */
-static int
-run(const char *cmd)
+static int run(const char *cmd)
 {
 	int st = system(cmd);
 
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int
-load_file(const char *path, unsigned char **buf, size_t *len)
+static int load_file(const char *path, unsigned char **buf, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	long n;
@@ -832,8 +908,7 @@ load_file(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
-static void
-mkpki_expect(const char *dir, const struct mdg_anchors *a, const char *name, const char *want)
+static void mkpki_expect(const char *dir, const struct mdg_anchors *a, const char *name, const char *want)
 {
 	char path[4096], err[1024];
 	unsigned char *buf;
@@ -891,8 +966,7 @@ START_TEST(mkpki_crls)
 }
 END_TEST
 
-int
-main(void)
+int main(void)
 {
 	Suite *s = suite_create("crl");
 	TCase *tc = tcase_create("core");

@@ -5,8 +5,9 @@
 
 #include "form.h"
 
-#define APPLICANT "\"applicant\":{\"name\":\"吉田　太郎\",\"address\":\"東京都千代田区霞が関2丁目1番地2号\"," \
-		  "\"birthDate\":\"1958-08-10\",\"gender\":\"男\"}"
+#define APPLICANT                                                                                                       \
+	"\"applicant\":{\"name\":\"吉田　太郎\",\"address\":\"東京都千代田区霞が関2丁目1番地2号\"," \
+	"\"birthDate\":\"1958-08-10\",\"gender\":\"男\"}"
 
 static int parse(const char *text, struct mdg_form *f)
 {
@@ -21,7 +22,10 @@ START_TEST(good_forms)
 {
 	struct mdg_form f;
 
-	ck_assert_int_eq(parse("{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"abc\",\"reason\":\"keyCompromise\"}", &f), 0);
+	ck_assert_int_eq(parse("{\"procedure\":\"revocation\"," APPLICANT
+			       ",\"nonce\":\"abc\",\"reason\":\"keyCompromise\"}",
+			       &f),
+			 0);
 	ck_assert_int_eq(f.procedure, MDG_PROC_REVOCATION);
 	ck_assert_str_eq(f.name, "吉田　太郎");
 	ck_assert_str_eq(f.birth_date, "1958-08-10");
@@ -37,22 +41,24 @@ END_TEST
 
 START_TEST(each_reason)
 {
-	static const char *const ok[] = {"unspecified", "keyCompromise", "affiliationChanged", "superseded",
-					 "cessationOfOperation"};
-	static const char *const bad[] = {"cACompromise", "certificateHold", "removeFromCRL", "KeyCompromise", "",
-					  "privilegeWithdrawn", "aACompromise"};
+	static const char *const ok[] = { "unspecified", "keyCompromise", "affiliationChanged", "superseded",
+					  "cessationOfOperation" };
+	static const char *const bad[] = {
+		"cACompromise",       "certificateHold", "removeFromCRL", "KeyCompromise", "",
+		"privilegeWithdrawn", "aACompromise"
+	};
 	struct mdg_form f;
 	char buf[1024];
 
 	for (size_t i = 0; i < 5; i++) {
-		snprintf(buf, sizeof(buf), "{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\",\"reason\":\"%s\"}",
-			 ok[i]);
+		snprintf(buf, sizeof(buf),
+			 "{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\",\"reason\":\"%s\"}", ok[i]);
 		ck_assert_int_eq(parse(buf, &f), 0);
 		ck_assert_str_eq(f.reason, ok[i]);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(buf, sizeof(buf), "{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\",\"reason\":\"%s\"}",
-			 bad[i]);
+		snprintf(buf, sizeof(buf),
+			 "{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\",\"reason\":\"%s\"}", bad[i]);
 		ck_assert_int_eq(parse(buf, &f), -1);
 	}
 }
@@ -74,13 +80,20 @@ START_TEST(bad_forms)
 		"{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\",\"reason\":null}",
 		"{\"procedure\":\"validity-check\"," APPLICANT ",\"nonce\":\"n\",\"reason\":\"unspecified\"}",
 		"{\"procedure\":\"revocation\",\"applicant\":null,\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-8-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"M\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-10\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\",\"x\":\"y\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":1,\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\\u0000b\",\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
-		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"\xff\xfe\",\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-8-"
+		"10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-"
+		"10\",\"gender\":\"M\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-"
+		"10\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\",\"address\":\"b\",\"birthDate\":\"1958-08-"
+		"10\",\"gender\":\"男\",\"x\":\"y\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":1,\"address\":\"b\",\"birthDate\":\"1958-08-"
+		"10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"a\\u0000b\",\"address\":\"b\",\"birthDate\":"
+		"\"1958-08-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
+		"{\"procedure\":\"revocation\",\"applicant\":{\"name\":\"\xff\xfe\",\"address\":\"b\",\"birthDate\":"
+		"\"1958-08-10\",\"gender\":\"男\"},\"nonce\":\"n\"}",
 		"{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\"} trailing",
 		"{\"procedure\":\"revocation\"," APPLICANT ",\"nonce\":\"n\"",
 	};
@@ -97,7 +110,8 @@ START_TEST(huge_strings_refused)
 	char *buf = malloc(n + 512);
 	struct mdg_form f;
 
-	strcpy(buf, "{\"procedure\":\"revocation\",\"nonce\":\"n\",\"applicant\":{\"address\":\"b\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\",\"name\":\"");
+	strcpy(buf, "{\"procedure\":\"revocation\",\"nonce\":\"n\",\"applicant\":{\"address\":\"b\",\"birthDate\":"
+		    "\"1958-08-10\",\"gender\":\"男\",\"name\":\"");
 	size_t k = strlen(buf);
 	memset(buf + k, 'a', n);
 	strcpy(buf + k + n, "\"}}");

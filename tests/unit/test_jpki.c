@@ -1,4 +1,4 @@
-/* Unit tests: server/jpki.c, on the holders of the project's test PKI
+/* Unit tests: server/checks/jpki.c, on the holders of the project's test PKI
  * (MDG_MKPKI) and variants of them re-signed by their issuer's key. */
 #include <check.h>
 #include <stdio.h>
@@ -14,8 +14,7 @@
 static const char policies[][64] = { "1.2.392.200149.8.5.1.1.20" };
 static char pki[2048];
 
-static X509 *
-read_cert(const char *rel)
+static X509 *read_cert(const char *rel)
 {
 	char path[4096];
 	FILE *f;
@@ -29,8 +28,7 @@ read_cert(const char *rel)
 	return x;
 }
 
-static EVP_PKEY *
-read_key(const char *rel)
+static EVP_PKEY *read_key(const char *rel)
 {
 	char path[4096];
 	FILE *f;
@@ -44,8 +42,7 @@ read_key(const char *rel)
 	return k;
 }
 
-static void
-setup(void)
+static void setup(void)
 {
 	const char *mkpki = getenv("MDG_MKPKI"), *tmp = getenv("MDG_TEST_TMP");
 	char cmd[4200];
@@ -57,8 +54,7 @@ setup(void)
 	ck_assert_int_eq(system(cmd), 0);
 }
 
-static int
-check(X509 *x, const char **why)
+static int check(X509 *x, const char **why)
 {
 	struct mdg_facts f;
 
@@ -128,8 +124,7 @@ START_TEST(extension_twice)
 }
 END_TEST
 
-int
-main(void)
+int main(void)
 {
 	Suite *s = suite_create("jpki");
 	TCase *tc = tcase_create("core");

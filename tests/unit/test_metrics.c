@@ -11,8 +11,7 @@
 
 static struct mdg_metrics m;
 
-static char *
-render(void)
+static char *render(void)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -26,8 +25,7 @@ render(void)
 }
 
 /* The value of the sample line that starts with prefix + ' ', or -1. */
-static double
-value_of(const char *text, const char *prefix)
+static double value_of(const char *text, const char *prefix)
 {
 	size_t n = strlen(prefix);
 
@@ -68,14 +66,21 @@ START_TEST(counts_by_procedure_and_result)
 	ck_assert_double_eq(value_of(t, "madoguchi_requests_total{procedure=\"none\",result=\"valid\"}"), -1);
 	ck_assert_double_eq(value_of(t, "madoguchi_busy_rejections_total"), 1);
 	/* histogram: cumulative, +Inf = _count */
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"0.005\"}"), 1);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"0.025\"}"), 2);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"10\"}"), 2);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"+Inf\"}"), 3);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"0.005\"}"), 1);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"0.025\"}"), 2);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"10\"}"), 2);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"revocation\",le=\"+Inf\"}"), 3);
 	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_count{procedure=\"revocation\"}"), 3);
-	ck_assert_double_eq_tol(value_of(t, "madoguchi_request_duration_seconds_sum{procedure=\"revocation\"}"), 30.023, 1e-6);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"validity-check\",le=\"0.1\"}"), 1);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"validity-check\",le=\"0.25\"}"), 2);
+	ck_assert_double_eq_tol(value_of(t, "madoguchi_request_duration_seconds_sum{procedure=\"revocation\"}"), 30.023,
+				1e-6);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"validity-check\",le=\"0.1\"}"), 1);
+	ck_assert_double_eq(
+		value_of(t, "madoguchi_request_duration_seconds_bucket{procedure=\"validity-check\",le=\"0.25\"}"), 2);
 	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_count{procedure=\"none\"}"), 3);
 	free(t);
 }
@@ -91,8 +96,7 @@ START_TEST(text_format_is_well_formed)
 
 	mdg_metrics_init(&m);
 	for (int i = 0; i < 50; i++)
-		mdg_metrics_request_done(&m, (enum mdg_procedure)(i % 3), i % 2 ? "valid" : NULL,
-					 200, i / 10.0);
+		mdg_metrics_request_done(&m, (enum mdg_procedure)(i % 3), i % 2 ? "valid" : NULL, 200, i / 10.0);
 	t = render();
 	ck_assert(t[strlen(t) - 1] == '\n');
 	for (char *l = strtok_r(t, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
@@ -143,8 +147,7 @@ START_TEST(labels_are_escaped)
 }
 END_TEST
 
-static void *
-hammer(void *arg)
+static void *hammer(void *arg)
 {
 	for (int i = 0; i < 10000; i++)
 		mdg_metrics_request_done(&m, MDG_PROC_VALIDITY, "valid", 200, 0.001);
@@ -162,15 +165,17 @@ START_TEST(threads_lose_no_count)
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	t = render();
-	ck_assert_double_eq(value_of(t, "madoguchi_requests_total{procedure=\"validity-check\",result=\"valid\"}"), 40000);
-	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_count{procedure=\"validity-check\"}"), 40000);
-	ck_assert_double_eq_tol(value_of(t, "madoguchi_request_duration_seconds_sum{procedure=\"validity-check\"}"), 40, 1e-6);
+	ck_assert_double_eq(value_of(t, "madoguchi_requests_total{procedure=\"validity-check\",result=\"valid\"}"),
+			    40000);
+	ck_assert_double_eq(value_of(t, "madoguchi_request_duration_seconds_count{procedure=\"validity-check\"}"),
+			    40000);
+	ck_assert_double_eq_tol(value_of(t, "madoguchi_request_duration_seconds_sum{procedure=\"validity-check\"}"), 40,
+				1e-6);
 	free(t);
 }
 END_TEST
 
-static Suite *
-metrics_suite(void)
+static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
 	TCase *tc = tcase_create("metrics");
@@ -183,8 +188,7 @@ metrics_suite(void)
 	return s;
 }
 
-int
-main(void)
+int main(void)
 {
 	SRunner *sr = srunner_create(metrics_suite());
 	int failed;

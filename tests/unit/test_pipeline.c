@@ -90,21 +90,22 @@ START_TEST(answer_members)
 	struct mdg_outcome o;
 
 	memset(&o, 0, sizeof(o));
-	mdg_outcome_set(&o, MDG_PROC_REVOCATION, MDG_MALFORMED, 415, "x");
+	mdg_outcome_set(&o, MDG_PROC_REVOCATION, MDG_REASON_WRONG_MEDIA_TYPE, "x");
 	json_t *j = answer(&o, MDG_LANG_EN);
 	ck_assert_str_eq(json_string_value(json_object_get(j, "result")), "malformed");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "procedure")), "revocation");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "requestId")), "0123456789abcdef");
 	ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "urn:madoguchi:result:malformed");
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 415);
-	ck_assert_str_eq(json_string_value(json_object_get(j, "title")),
-			 json_string_value(json_object_get(json_object_get(json_object_get(j, "i18n"), "en"), "title")));
+	ck_assert_str_eq(
+		json_string_value(json_object_get(j, "title")),
+		json_string_value(json_object_get(json_object_get(json_object_get(j, "i18n"), "en"), "title")));
 	ck_assert_ptr_nonnull(json_object_get(json_object_get(json_object_get(j, "i18n"), "ja"), "detail"));
 	ck_assert_str_eq(mdg_answer_content_type(&o), "application/problem+json");
 	json_decref(j);
 
 	memset(&o, 0, sizeof(o));
-	mdg_outcome_set(&o, MDG_PROC_VALIDITY, MDG_VALID, 0, "valid");
+	mdg_outcome_set(&o, MDG_PROC_VALIDITY, MDG_REASON_VALID, "valid");
 	snprintf(o.crl_number, sizeof(o.crl_number), "10");
 	snprintf(o.checked_on_wareki, sizeof(o.checked_on_wareki), "令和8年11月27日");
 	j = answer(&o, MDG_LANG_JA);
@@ -119,13 +120,13 @@ START_TEST(answer_members)
 	json_decref(j);
 
 	memset(&o, 0, sizeof(o));
-	mdg_outcome_set(&o, MDG_PROC_NONE, MDG_MALFORMED, 404, "unknown path");
+	mdg_outcome_set(&o, MDG_PROC_NONE, MDG_REASON_UNKNOWN_PATH, "unknown path");
 	j = answer(&o, MDG_LANG_JA);
 	ck_assert(json_is_null(json_object_get(j, "procedure")));
 	json_decref(j);
 
 	memset(&o, 0, sizeof(o));
-	mdg_outcome_set(&o, MDG_PROC_REVOCATION, MDG_BUSY, 0, "busy");
+	mdg_outcome_set(&o, MDG_PROC_REVOCATION, MDG_REASON_BUSY, "busy");
 	ck_assert_uint_eq(o.status, 503);
 	ck_assert_uint_gt(o.retry_after, 0);
 }

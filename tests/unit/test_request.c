@@ -1,4 +1,4 @@
-/* The request path (server/cms.c, server/request.c) against a strict
+/* The request path (server/checks/cms.c, server/checks/request.c) against a strict
  * OpenSSL reference (cmsref.h): real requests made with OpenSSL's CMS API
  * in every form the contract admits must be accepted by both, and hostile
  * ones built by DER surgery (re-signed where the rule under test is not the
@@ -61,9 +61,9 @@ static void free_holder(struct holder *h)
 #define NO_PSS (-100)
 
 struct sopt {
-	const char *md;		/* NULL: sha256 */
-	unsigned flags;		/* CMS_NOATTR, CMS_USE_KEYID, CMS_CADES, CMS_NOSMIMECAP */
-	int pss_salt;		/* NO_PSS, or an rsa_pss_saltlen (-3: max) */
+	const char *md; /* NULL: sha256 */
+	unsigned flags; /* CMS_NOATTR, CMS_USE_KEYID, CMS_CADES, CMS_NOSMIMECAP */
+	int pss_salt;   /* NO_PSS, or an rsa_pss_saltlen (-3: max) */
 	const unsigned char *content;
 	size_t content_len;
 };
@@ -100,7 +100,7 @@ static unsigned char *sign(const struct holder *h, const struct sopt *o, size_t 
 /* ---- our path, and the differential assertion */
 
 enum verdict { V_MALFORMED, V_BAD_SIGNATURE, V_OK };
-static const char *const verdict_name[] = {"malformed", "badRequestSignature", "ok"};
+static const char *const verdict_name[] = { "malformed", "badRequestSignature", "ok" };
 
 static enum verdict ours(const unsigned char *der, size_t len, const char **why)
 {
@@ -137,7 +137,7 @@ static void expect(const char *name, const unsigned char *der, size_t len, enum 
 struct node {
 	unsigned char tag;
 	int cons;
-	const unsigned char *raw;	/* primitive contents */
+	const unsigned char *raw; /* primitive contents */
 	size_t raw_len;
 	struct node *kid[MAXK];
 	size_t n;
@@ -291,8 +291,14 @@ static struct node *tree_of(const unsigned char *der, size_t len)
 }
 
 /* paths */
-static struct node *sd_of(struct node *ci) { return ci->kid[1]->kid[0]; }
-static struct node *si_of(struct node *ci) { return sd_of(ci)->kid[sd_of(ci)->n - 1]->kid[0]; }
+static struct node *sd_of(struct node *ci)
+{
+	return ci->kid[1]->kid[0];
+}
+static struct node *si_of(struct node *ci)
+{
+	return sd_of(ci)->kid[sd_of(ci)->n - 1]->kid[0];
+}
 
 static long find_kid(struct node *parent, unsigned char tag)
 {
@@ -316,9 +322,10 @@ static struct node *content_node(struct node *ci)
 /* The content replaced by another well-formed form (the nonce differs). */
 static void change_content(struct node *ci)
 {
-	static const char other_form[] = "{\"procedure\":\"validity-check\",\"applicant\":{\"name\":\"吉田　太郎\","
-					 "\"address\":\"東京都千代田区\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\"},"
-					 "\"nonce\":\"AAAB\"}";
+	static const char other_form[] =
+		"{\"procedure\":\"validity-check\",\"applicant\":{\"name\":\"吉田　太郎\","
+		"\"address\":\"東京都千代田区\",\"birthDate\":\"1958-08-10\",\"gender\":\"男\"},"
+		"\"nonce\":\"AAAB\"}";
 	struct node *eci = sd_of(ci)->kid[2]->kid[1];
 
 	eci->kid[0] = prim(0x04, other_form, strlen(other_form));
@@ -360,7 +367,7 @@ static void resign(struct node *ci, const struct holder *h, const char *md, int 
 /* OID contents 1.2.3.4.i, i < 16384 */
 static struct node *junk_oid(unsigned i)
 {
-	unsigned char b[5] = {0x2a, 0x03, 0x04};
+	unsigned char b[5] = { 0x2a, 0x03, 0x04 };
 	size_t n = 3;
 
 	if (i >= 128)
@@ -385,15 +392,15 @@ static struct node *junk_attr(unsigned i)
 	return attr(junk_oid(i), prim(0x0c, "x", 1));
 }
 
-static const unsigned char oid_ct[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03};
-static const unsigned char oid_md[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04};
-static const unsigned char oid_st[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05};
-static const unsigned char oid_cs[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x06};
-static const unsigned char oid_ess2[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f};
-static const unsigned char oid_ess1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0c};
-static const unsigned char oid_sha1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
-static const unsigned char oid_sha256[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01};
-static const unsigned char oid_sha512[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
+static const unsigned char oid_ct[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03 };
+static const unsigned char oid_md[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04 };
+static const unsigned char oid_st[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05 };
+static const unsigned char oid_cs[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x06 };
+static const unsigned char oid_ess2[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f };
+static const unsigned char oid_ess1[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0c };
+static const unsigned char oid_sha1[] = { 0x2b, 0x0e, 0x03, 0x02, 0x1a };
+static const unsigned char oid_sha256[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01 };
+static const unsigned char oid_sha512[] = { 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03 };
 
 static struct node *alg(const unsigned char *oid, size_t oid_len, struct node *params)
 {
@@ -423,7 +430,7 @@ static size_t good_len;
 
 static void setup(void)
 {
-	struct sopt o = {.pss_salt = NO_PSS};
+	struct sopt o = { .pss_salt = NO_PSS };
 
 	load_holder("valid-01", &rsa);
 	load_holder("valid-ec", &ec);
@@ -451,32 +458,32 @@ START_TEST(clients_accepted)
 {
 	static const struct {
 		const char *name;
-		int holder;	/* 0 rsa, 1 ec, 2 rsa4096 */
+		int holder; /* 0 rsa, 1 ec, 2 rsa4096 */
 		struct sopt o;
 	} cases[] = {
-		{"openssl cms default", 0, {.pss_salt = NO_PSS}},
-		{"-noattr (certtool --p7-sign)", 0, {.flags = CMS_NOATTR, .pss_salt = NO_PSS}},
-		{"-keyid", 0, {.flags = CMS_USE_KEYID, .pss_salt = NO_PSS}},
-		{"-keyid -noattr", 0, {.flags = CMS_USE_KEYID | CMS_NOATTR, .pss_salt = NO_PSS}},
-		{"-nosmimecap (certtool --p7-time)", 0, {.flags = CMS_NOSMIMECAP, .pss_salt = NO_PSS}},
-		{"-cades (ESS signingCertificateV2)", 0, {.flags = CMS_CADES, .pss_salt = NO_PSS}},
-		{"sha384", 0, {.md = "sha384", .pss_salt = NO_PSS}},
-		{"sha512", 0, {.md = "sha512", .pss_salt = NO_PSS}},
-		{"PSS salt 0", 0, {.pss_salt = 0}},
-		{"PSS salt 20", 0, {.pss_salt = 20}},
-		{"PSS salt 32", 0, {.pss_salt = 32}},
-		{"PSS salt max (OpenSSL's default)", 0, {.pss_salt = RSA_PSS_SALTLEN_MAX}},
-		{"PSS salt 222 (the maximum for RSA-2048, SHA-256)", 0, {.pss_salt = 222}},
-		{"PSS sha512 salt max", 0, {.md = "sha512", .pss_salt = RSA_PSS_SALTLEN_MAX}},
-		{"PSS -noattr", 0, {.flags = CMS_NOATTR, .pss_salt = RSA_PSS_SALTLEN_MAX}},
-		{"RSA-4096 PSS salt max", 2, {.pss_salt = RSA_PSS_SALTLEN_MAX}},
-		{"RSA-4096 -noattr", 2, {.flags = CMS_NOATTR, .pss_salt = NO_PSS}},
-		{"ECDSA P-256", 1, {.pss_salt = NO_PSS}},
-		{"ECDSA P-256 sha384", 1, {.md = "sha384", .pss_salt = NO_PSS}},
-		{"ECDSA -noattr", 1, {.flags = CMS_NOATTR, .pss_salt = NO_PSS}},
-		{"ECDSA -keyid -cades", 1, {.flags = CMS_USE_KEYID | CMS_CADES, .pss_salt = NO_PSS}},
+		{ "openssl cms default", 0, { .pss_salt = NO_PSS } },
+		{ "-noattr (certtool --p7-sign)", 0, { .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ "-keyid", 0, { .flags = CMS_USE_KEYID, .pss_salt = NO_PSS } },
+		{ "-keyid -noattr", 0, { .flags = CMS_USE_KEYID | CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ "-nosmimecap (certtool --p7-time)", 0, { .flags = CMS_NOSMIMECAP, .pss_salt = NO_PSS } },
+		{ "-cades (ESS signingCertificateV2)", 0, { .flags = CMS_CADES, .pss_salt = NO_PSS } },
+		{ "sha384", 0, { .md = "sha384", .pss_salt = NO_PSS } },
+		{ "sha512", 0, { .md = "sha512", .pss_salt = NO_PSS } },
+		{ "PSS salt 0", 0, { .pss_salt = 0 } },
+		{ "PSS salt 20", 0, { .pss_salt = 20 } },
+		{ "PSS salt 32", 0, { .pss_salt = 32 } },
+		{ "PSS salt max (OpenSSL's default)", 0, { .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ "PSS salt 222 (the maximum for RSA-2048, SHA-256)", 0, { .pss_salt = 222 } },
+		{ "PSS sha512 salt max", 0, { .md = "sha512", .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ "PSS -noattr", 0, { .flags = CMS_NOATTR, .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ "RSA-4096 PSS salt max", 2, { .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ "RSA-4096 -noattr", 2, { .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ "ECDSA P-256", 1, { .pss_salt = NO_PSS } },
+		{ "ECDSA P-256 sha384", 1, { .md = "sha384", .pss_salt = NO_PSS } },
+		{ "ECDSA -noattr", 1, { .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ "ECDSA -keyid -cades", 1, { .flags = CMS_USE_KEYID | CMS_CADES, .pss_salt = NO_PSS } },
 	};
-	const struct holder *hs[] = {&rsa, &ec, &rsa4096};
+	const struct holder *hs[] = { &rsa, &ec, &rsa4096 };
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		size_t len;
@@ -489,7 +496,8 @@ START_TEST(clients_accepted)
 		ck_assert_int_eq(X509_cmp(req.cert, hs[cases[i].holder]->cert), 0);
 		ck_assert_uint_eq(req.content_len, strlen(form));
 		ck_assert_mem_eq(req.content, form, strlen(form));
-		ck_assert(cmsref_accepts(der, len, hs[cases[i].holder]->cert, (const unsigned char *)form, strlen(form)));
+		ck_assert(
+			cmsref_accepts(der, len, hs[cases[i].holder]->cert, (const unsigned char *)form, strlen(form)));
 		ck_assert_int_eq(!!(cases[i].o.flags & CMS_NOATTR), req.cms.signed_attrs == NULL);
 		mdg_request_free(&req);
 		free(der);
@@ -497,11 +505,95 @@ START_TEST(clients_accepted)
 }
 END_TEST
 
+/* Verification with what is cached (the certificate from a certificate
+ * cache, so the same key object every time; the per-thread verification
+ * templates of request.c) answers exactly as a fresh decode and set-up
+ * does, and as the OpenSSL reference: for every key type and algorithm,
+ * good and bad signatures interleaved, several algorithms on one key. */
+static enum verdict ours_with(const unsigned char *der, size_t len, struct mdg_certcache *cache, int want_ref)
+{
+	struct mdg_request req;
+	enum verdict v = V_MALFORMED;
+	const char *why = "";
+
+	if (mdg_request_parse(der, len, cache, &req, &why) == 0) {
+		v = mdg_request_verify(&req, &why) == 0 ? V_OK : V_BAD_SIGNATURE;
+		ck_assert_msg(cmsref_accepts(der, len, req.cert, req.content, req.content_len) == want_ref,
+			      "reference: want %d (%s)", want_ref, why);
+	}
+	mdg_request_free(&req);
+	ERR_clear_error();
+	return v;
+}
+
+START_TEST(cached_verification)
+{
+	static const struct {
+		int holder; /* 0 rsa, 1 ec, 2 rsa4096 */
+		struct sopt o;
+	} cases[] = {
+		{ 0, { .pss_salt = NO_PSS } },
+		{ 0, { .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ 0, { .md = "sha384", .pss_salt = NO_PSS } },
+		{ 0, { .md = "sha512", .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ 0, { .pss_salt = 20 } },
+		{ 0, { .pss_salt = 32 } },
+		{ 0, { .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ 0, { .md = "sha512", .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ 0, { .flags = CMS_CADES, .pss_salt = NO_PSS } },
+		{ 2, { .pss_salt = NO_PSS } },
+		{ 2, { .pss_salt = RSA_PSS_SALTLEN_MAX } },
+		{ 2, { .md = "sha384", .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+		{ 1, { .pss_salt = NO_PSS } },
+		{ 1, { .md = "sha384", .pss_salt = NO_PSS } },
+		{ 1, { .flags = CMS_NOATTR, .pss_salt = NO_PSS } },
+	};
+	enum { N = sizeof(cases) / sizeof(*cases) };
+	const struct holder *hs[] = { &rsa, &ec, &rsa4096 };
+	unsigned char *der[N], *bad[N];
+	size_t len[N];
+	struct mdg_certcache *cache = mdg_certcache_new(64);
+
+	ck_assert_ptr_nonnull(cache);
+	for (size_t i = 0; i < N; i++) {
+		der[i] = sign(hs[cases[i].holder], &cases[i].o, &len[i]);
+		ck_assert_ptr_nonnull(bad[i] = malloc(len[i]));
+		memcpy(bad[i], der[i], len[i]);
+		bad[i][len[i] - 1] ^= 0x01; /* the signature's last octet */
+	}
+	/* round 0 fills the caches (the certificate is held from its second
+	 * sighting on), rounds 1-3 verify from them; bad before good in odd
+	 * rounds, so a template made by either order is tried by the other */
+	for (int round = 0; round < 4; round++)
+		for (size_t k = 0; k < N; k++) {
+			size_t i = round % 2 ? N - 1 - k : k;
+			for (int b = 0; b < 2; b++) {
+				int is_bad = (b == 0) == (round % 2 == 1);
+				const unsigned char *d = is_bad ? bad[i] : der[i];
+				enum verdict fresh = ours_with(d, len[i], NULL, !is_bad);
+				enum verdict cached = ours_with(d, len[i], cache, !is_bad);
+				ck_assert_msg(fresh == (is_bad ? V_BAD_SIGNATURE : V_OK) && cached == fresh,
+					      "case %zu round %d %s: fresh %s, cached %s", i, round,
+					      is_bad ? "bad" : "good", verdict_name[fresh], verdict_name[cached]);
+			}
+		}
+	/* most cached verifications of rounds 1-3 ran on a template (the fresh
+	 * ones' keys are new objects each time and only ever miss) */
+	ck_assert_uint_ge(mdg_request_thread_hits(), 3 * 2 * N / 2);
+	for (size_t i = 0; i < N; i++) {
+		free(der[i]);
+		free(bad[i]);
+	}
+	mdg_certcache_free(cache);
+	mdg_request_thread_cleanup();
+}
+END_TEST
+
 /* every length field crossing the short / one-byte / two-byte forms */
 START_TEST(length_boundaries)
 {
 	unsigned char content[700];
-	struct sopt o = {.flags = CMS_NOATTR, .pss_salt = NO_PSS, .content = content};
+	struct sopt o = { .flags = CMS_NOATTR, .pss_salt = NO_PSS, .content = content };
 
 	memset(content, ' ', sizeof(content));
 	memcpy(content, form, strlen(form));
@@ -525,11 +617,11 @@ START_TEST(structure_rules)
 	unsigned char *d;
 	size_t n;
 
-#define CASE(name, want)                                  \
-	do {                                              \
-		d = encode(t, &n);                        \
-		expect(name, d, n, want);                 \
-		tree_reset();                             \
+#define CASE(name, want)                                                                                               \
+	do {                                                                                                           \
+		d = encode(t, &n);                                                                                     \
+		expect(name, d, n, want);                                                                              \
+		tree_reset();                                                                                          \
 	} while (0)
 #define FRESH() (t = tree_of(good, good_len), sd = sd_of(t), si = si_of(t))
 
@@ -678,11 +770,11 @@ START_TEST(attribute_rules)
 	unsigned char *d;
 	size_t n;
 
-#define CASE(name, want)                                  \
-	do {                                              \
-		d = encode(t, &n);                        \
-		expect(name, d, n, want);                 \
-		tree_reset();                             \
+#define CASE(name, want)                                                                                               \
+	do {                                                                                                           \
+		d = encode(t, &n);                                                                                     \
+		expect(name, d, n, want);                                                                              \
+		tree_reset();                                                                                          \
 	} while (0)
 #define FRESH() (t = tree_of(good, good_len), sa = signed_attrs(t), si = si_of(t))
 
@@ -850,7 +942,7 @@ START_TEST(attribute_rules)
 	CASE("ESS signingCertificate empty", V_BAD_SIGNATURE);
 	{
 		/* a well-formed ESS V2 naming another certificate */
-		struct sopt o = {.flags = CMS_CADES, .pss_salt = NO_PSS};
+		struct sopt o = { .flags = CMS_CADES, .pss_salt = NO_PSS };
 		size_t olen;
 		unsigned char *oder = sign(&other, &o, &olen);
 		struct node *ot = tree_of(oder, olen), *osa = signed_attrs(ot);
@@ -874,14 +966,14 @@ START_TEST(signature_rules)
 	struct node *t, *si;
 	unsigned char *d;
 	size_t n, len, noattr_len;
-	struct sopt o = {.flags = CMS_NOATTR, .pss_salt = NO_PSS};
+	struct sopt o = { .flags = CMS_NOATTR, .pss_salt = NO_PSS };
 	unsigned char *noattr = sign(&rsa, &o, &noattr_len);
 
-#define CASE(name, want)                                  \
-	do {                                              \
-		d = encode(t, &n);                        \
-		expect(name, d, n, want);                 \
-		tree_reset();                             \
+#define CASE(name, want)                                                                                               \
+	do {                                                                                                           \
+		d = encode(t, &n);                                                                                     \
+		expect(name, d, n, want);                                                                              \
+		tree_reset();                                                                                          \
 	} while (0)
 
 	t = tree_of(noattr, noattr_len);
@@ -909,8 +1001,8 @@ START_TEST(signature_rules)
 		unsigned char *p = pss;
 		size_t k;
 		for (k = 0; k + 5 < len; k++)
-			if (p[k] == 0xa2 && p[k + 1] == 0x04 && p[k + 2] == 0x02 && p[k + 3] == 0x02 && p[k + 4] == 0x00 &&
-			    p[k + 5] == 0xde)
+			if (p[k] == 0xa2 && p[k + 1] == 0x04 && p[k + 2] == 0x02 && p[k + 3] == 0x02 &&
+			    p[k + 4] == 0x00 && p[k + 5] == 0xde)
 				break;
 		ck_assert_uint_lt(k + 5, len);
 		p[k + 5] = 0xdf;
@@ -928,9 +1020,9 @@ START_TEST(signature_rules)
 	resign(t, &rsa, "sha1", NO_PSS);
 	CASE("SHA-1 digest (in digestAlgorithms too)", V_BAD_SIGNATURE);
 	{
-		static const unsigned char sha1rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05};
-		static const unsigned char sha256rsa[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b};
-		static const unsigned char ecdsa256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+		static const unsigned char sha1rsa[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05 };
+		static const unsigned char sha256rsa[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b };
+		static const unsigned char ecdsa256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
 		t = tree_of(noattr, noattr_len);
 		si = si_of(t);
 		si->kid[si->n - 2] = alg(sha1rsa, sizeof(sha1rsa), prim(0x05, "", 0));
@@ -983,6 +1075,7 @@ int main(void)
 	tcase_add_test(tc, structure_rules);
 	tcase_add_test(tc, attribute_rules);
 	tcase_add_test(tc, signature_rules);
+	tcase_add_test(tc, cached_verification);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

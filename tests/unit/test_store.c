@@ -1,4 +1,4 @@
-/* Unit tests: server/store_sqlite.c (and the schema). */
+/* Unit tests: server/store/store_sqlite.c (and the schema). */
 #include <check.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,16 +14,18 @@
 #include <openssl/x509.h>
 
 #include "chain.h"
+#include "config.h"
+#include "crl.h"
 #include "names.h"
 #include "store.h"
+#include "store_sqlite.h"
 
 static char dbpath[4096];
 
 /* Made by tools/embed_schema.py (migration i + 1 at index i). */
 extern const char *const mdg_schema_migrations[];
 
-static void
-fresh_path(const char *tag)
+static void fresh_path(const char *tag)
 {
 	const char *base = getenv("MDG_TEST_TMP");
 	static int n;
@@ -34,8 +36,7 @@ fresh_path(const char *tag)
 	snprintf(dbpath, sizeof(dbpath), "%s/%s-%d.db", dir, tag, n++);
 }
 
-static void
-open_fresh(struct mdg_store *st, const char *tag)
+static void open_fresh(struct mdg_store *st, const char *tag)
 {
 	char err[512];
 	int from, to;
@@ -46,8 +47,7 @@ open_fresh(struct mdg_store *st, const char *tag)
 }
 
 /* A throwaway connection to look behind the interface. */
-static sqlite3 *
-raw(void)
+static sqlite3 *raw(void)
 {
 	sqlite3 *db = NULL;
 
@@ -56,8 +56,7 @@ raw(void)
 	return db;
 }
 
-static int
-raw_int(sqlite3 *db, const char *sql)
+static int raw_int(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	int v = -1;
@@ -121,8 +120,7 @@ START_TEST(open_wrong_version)
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
 	ck_assert_int_eq(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)), -1);
-	ck_assert_msg(strstr(err, "not initialised") != NULL && strstr(err, "db init") != NULL,
-		      "%s", err);
+	ck_assert_msg(strstr(err, "not initialised") != NULL && strstr(err, "db init") != NULL, "%s", err);
 
 	/* a database from a newer build */
 	ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)), 0);
@@ -156,14 +154,13 @@ START_TEST(open_wrong_version)
 }
 END_TEST
 
-static const unsigned char ISSUER[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
-					0x04, 0x06, 0x13, 0x02, 0x4a, 0x50 }; /* C=JP */
-static const unsigned char ISSUER2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55,
-					 0x04, 0x06, 0x13, 0x02, 0x46, 0x52 }; /* C=FR */
+static const unsigned char ISSUER[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+					0x55, 0x04, 0x06, 0x13, 0x02, 0x4a, 0x50 }; /* C=JP */
+static const unsigned char ISSUER2[] = { 0x30, 0x0d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03,
+					 0x55, 0x04, 0x06, 0x13, 0x02, 0x46, 0x52 }; /* C=FR */
 
-static void
-make_acceptance(struct mdg_acceptance_new *a, const char *receipt, const unsigned char *serial,
-		size_t serial_len, const char *at)
+static void make_acceptance(struct mdg_acceptance_new *a, const char *receipt, const unsigned char *serial,
+			    size_t serial_len, const char *at)
 {
 	static const unsigned char req[] = { 0x30, 0x03, 0x02, 0x01, 0x05 };
 
@@ -185,8 +182,7 @@ make_acceptance(struct mdg_acceptance_new *a, const char *receipt, const unsigne
 }
 
 /* Recomputes every row's chain hash from its stored columns. */
-static int64_t
-verify_chain(void)
+static int64_t verify_chain(void)
 {
 	sqlite3 *db = raw();
 	sqlite3_stmt *s;
@@ -194,9 +190,12 @@ verify_chain(void)
 	struct mdg_chain_row r;
 	int64_t n = 0;
 
-	ck_assert_int_eq(sqlite3_prepare_v2(db,
-		"SELECT seq, receipt_id, issuer, serial, accepted_at, reason, request_sha256,"
-		" prev_hash, hash FROM acceptances ORDER BY seq", -1, &s, NULL), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_prepare_v2(db,
+				   "SELECT seq, receipt_id, issuer, serial, accepted_at, reason, request_sha256,"
+				   " prev_hash, hash FROM acceptances ORDER BY seq",
+				   -1, &s, NULL),
+		SQLITE_OK);
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		n++;
 		memset(&r, 0, sizeof(r));
@@ -226,8 +225,7 @@ struct cert_cols {
 	int64_t not_after;
 };
 
-static int
-read_cert_cols(void *arg, const struct mdg_acceptance_row *r)
+static int read_cert_cols(void *arg, const struct mdg_acceptance_row *r)
 {
 	struct cert_cols *c = arg;
 
@@ -252,8 +250,7 @@ START_TEST(acceptances)
 	sqlite3 *db;
 
 	open_fresh(&st, "acc");
-	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got),
-			 MDG_STORE_NOT_FOUND);
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got), MDG_STORE_NOT_FOUND);
 	make_acceptance(&a, "0123456789abcdef0123456789abcdef", s1, 2, "2026-11-27T10:00:00+09:00");
 	ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
 	ck_assert_int_eq(ref.seq, 1);
@@ -261,14 +258,12 @@ START_TEST(acceptances)
 	ck_assert_str_eq(ref.accepted_at, "2026-11-27T10:00:00+09:00");
 	ck_assert_str_eq(ref.effective_from, "2026-11-28T00:00:00+09:00");
 
-	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got),
-			 MDG_STORE_OK);
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER, sizeof(ISSUER), s1, 2, &got), MDG_STORE_OK);
 	ck_assert_int_eq(got.seq, 1);
 	ck_assert_str_eq(got.receipt_id, ref.receipt_id);
 	ck_assert_str_eq(got.effective_from, ref.effective_from);
 	/* same serial, other issuer: a different certificate */
-	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER2, sizeof(ISSUER2), s1, 2, &got),
-			 MDG_STORE_NOT_FOUND);
+	ck_assert_int_eq(st.ops->find_acceptance(st.cls, ISSUER2, sizeof(ISSUER2), s1, 2, &got), MDG_STORE_NOT_FOUND);
 
 	/* the second acceptance of the same certificate: the first one's receipt */
 	make_acceptance(&a, "ffffffffffffffffffffffffffffffff", s1, 2, "2026-11-27T10:05:00+09:00");
@@ -290,8 +285,8 @@ START_TEST(acceptances)
 	{
 		static const unsigned char subj[] = { 0x30, 0x00 };
 
-		make_acceptance(&a, "33333333333333333333333333333333", (const unsigned char *)"\x77",
-				1, "2026-11-27T10:08:00+09:00");
+		make_acceptance(&a, "33333333333333333333333333333333", (const unsigned char *)"\x77", 1,
+				"2026-11-27T10:08:00+09:00");
 		a.cert_not_after = 1924991999;
 		a.cert_subject_der = subj;
 		a.cert_subject_len = sizeof(subj);
@@ -311,12 +306,14 @@ START_TEST(acceptances)
 	ck_assert_int_eq(verify_chain(), 3);
 	db = raw();
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances WHERE cert_not_after IS NULL"
-				 " AND cert_subject IS NULL"), 2);
+				     " AND cert_subject IS NULL"),
+			 2);
 	ck_assert_int_eq(raw_int(db, "DELETE FROM acceptances WHERE seq = 3"), -1);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances"), 2);
 	ck_assert_int_eq(raw_int(db, "SELECT count(*) FROM acceptances WHERE holder_name = "
-				 "'試験\u3000太郎' AND client_addr = '192.0.2.1' AND length(request) = 5"
-				 " AND export_batch IS NULL"), 2);
+				     "'試験\u3000太郎' AND client_addr = '192.0.2.1' AND length(request) = 5"
+				     " AND export_batch IS NULL"),
+			 2);
 	sqlite3_close(db);
 	/* the store still works after the failed inserts (no open transaction) */
 	ck_assert_int_eq(st.ops->ping(st.cls), MDG_STORE_OK);
@@ -350,8 +347,7 @@ START_TEST(read_snapshot)
 	/* written by another handle after the snapshot began: not seen yet */
 	make_acceptance(&n, "22222222222222222222222222222222", s2, 1, "2026-11-27T10:01:00+09:00");
 	ck_assert_int_eq(a.ops->insert_acceptance(a.cls, &n, &ref), MDG_STORE_OK);
-	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s2, 1, &got),
-			 MDG_STORE_NOT_FOUND);
+	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s2, 1, &got), MDG_STORE_NOT_FOUND);
 	b.ops->read_end(b.cls);
 	ck_assert_int_eq(b.ops->find_acceptance(b.cls, ISSUER, sizeof(ISSUER), s2, 1, &got), MDG_STORE_OK);
 	ck_assert_str_eq(got.receipt_id, "22222222222222222222222222222222");
@@ -369,8 +365,7 @@ END_TEST
 #define THREADS 4
 #define PER_THREAD 40
 
-static void *
-inserter(void *arg)
+static void *inserter(void *arg)
 {
 	struct mdg_store st;
 	struct mdg_acceptance_new a;
@@ -446,14 +441,12 @@ struct gc_result {
 static struct gc_result gc_results[GC_THREADS];
 static pthread_barrier_t gc_barrier;
 
-static int
-gc_poisoned(long t, int i)
+static int gc_poisoned(long t, int i)
 {
 	return i == 5 && t % 4 == 1;
 }
 
-static void *
-gc_inserter(void *arg)
+static void *gc_inserter(void *arg)
 {
 	long t = (long)(intptr_t)arg;
 	struct gc_result *r = &gc_results[t];
@@ -474,7 +467,7 @@ gc_inserter(void *arg)
 		snprintf(receipt, sizeof(receipt), "a%015lx%016x", t, i);
 		make_acceptance(&a, receipt, serial, 3, "2026-11-27T10:00:00+09:00");
 		if (gc_poisoned(t, i))
-			a.request_len = (size_t)INT_MAX + 1;	/* never read: binding refuses it */
+			a.request_len = (size_t)INT_MAX + 1; /* never read: binding refuses it */
 		r->own[i] = st.ops->insert_acceptance(st.cls, &a, &r->own_ref[i]);
 		if (i % 4 == 0) {
 			/* every thread races for the same few certificates */
@@ -510,8 +503,11 @@ START_TEST(group_commit)
 	pthread_barrier_destroy(&gc_barrier);
 
 	db = raw();
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT seq, receipt_id FROM acceptances"
-					    " WHERE issuer = ?1 AND serial = ?2", -1, &q, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+					    "SELECT seq, receipt_id FROM acceptances"
+					    " WHERE issuer = ?1 AND serial = ?2",
+					    -1, &q, NULL),
+			 SQLITE_OK);
 	for (t = 0; t < GC_THREADS; t++) {
 		struct gc_result *r = &gc_results[t];
 		ck_assert(r->opened);
@@ -583,8 +579,7 @@ START_TEST(group_commit)
 }
 END_TEST
 
-static unsigned char *
-name_der(const char *ou, size_t *len)
+static unsigned char *name_der(const char *ou, size_t *len)
 {
 	X509_NAME *n = X509_NAME_new();
 	unsigned char *der = NULL;
@@ -599,10 +594,8 @@ name_der(const char *ou, size_t *len)
 	return der;
 }
 
-static void
-set_crl(struct mdg_crl_import *c, const unsigned char *iss, size_t iss_len,
-	const unsigned char *dp, size_t dp_len, unsigned number, unsigned char shabyte,
-	const struct mdg_crl_entry *e, size_t n)
+static void set_crl(struct mdg_crl_import *c, const unsigned char *iss, size_t iss_len, const unsigned char *dp,
+		    size_t dp_len, unsigned number, unsigned char shabyte, const struct mdg_crl_entry *e, size_t n)
 {
 	memset(c, 0, sizeof(*c));
 	c->issuer_der = iss;
@@ -624,8 +617,7 @@ set_crl(struct mdg_crl_import *c, const unsigned char *iss, size_t iss_len,
 	c->n_entries = n;
 }
 
-static void
-entry(struct mdg_crl_entry *e, unsigned char a, unsigned char b)
+static void entry(struct mdg_crl_entry *e, unsigned char a, unsigned char b)
 {
 	memset(e, 0, sizeof(*e));
 	e->serial[0] = a;
@@ -635,9 +627,7 @@ entry(struct mdg_crl_entry *e, unsigned char a, unsigned char b)
 	e->reason = 1;
 }
 
-static int
-is_revoked(struct mdg_store *st, const unsigned char *iss, size_t iss_len, unsigned char a,
-	   unsigned char b)
+static int is_revoked(struct mdg_store *st, const unsigned char *iss, size_t iss_len, unsigned char a, unsigned char b)
 {
 	unsigned char s[2] = { a, b };
 	int r = -1;
@@ -651,8 +641,7 @@ struct listed {
 	int64_t entries;
 };
 
-static int
-count_scope(void *arg, const struct mdg_crl_scope *s)
+static int count_scope(void *arg, const struct mdg_crl_scope *s)
 {
 	struct listed *l = arg;
 
@@ -710,17 +699,15 @@ START_TEST(crl_import_rules)
 
 	/* same number, other contents */
 	set_crl(&c, iss, iss_len, NULL, 0, 10, 0xbb, e, 1);
-	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
-			 MDG_STORE_REFUSED);
-	ck_assert_msg(strstr(msg, "CRL number 10 is already held for OU=J-LIS,C=JP (full CRL)") !=
-		      NULL, "%s", msg);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_REFUSED);
+	ck_assert_msg(strstr(msg, "CRL number 10 is already held for OU=J-LIS,C=JP (full CRL)") != NULL, "%s", msg);
 
 	/* lower number */
 	set_crl(&c, iss, iss_len, NULL, 0, 9, 0xcc, e, 1);
-	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
-			 MDG_STORE_REFUSED);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_REFUSED);
 	ck_assert_msg(strstr(msg, "CRL number 9 is not newer than 10 held for OU=J-LIS,C=JP "
-			      "(full CRL): refused") != NULL, "%s", msg);
+				  "(full CRL): refused") != NULL,
+		      "%s", msg);
 	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 1, 2), 1);
 
 	/* higher number (two bytes: compared by length first) replaces */
@@ -735,8 +722,7 @@ START_TEST(crl_import_rules)
 	ck_assert_uint_eq(sc.number_len, 2);
 	ck_assert_int_eq(sc.imported_at, 7000);
 	set_crl(&c, iss, iss_len, NULL, 0, 255, 0xee, e, 1);
-	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 7000, &oc, msg, sizeof(msg)),
-			 MDG_STORE_REFUSED);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 7000, &oc, msg, sizeof(msg)), MDG_STORE_REFUSED);
 	ck_assert_msg(strstr(msg, "255 is not newer than 300") != NULL, "%s", msg);
 
 	/* a partition of the same issuer: its own scope, its own numbers;
@@ -757,8 +743,7 @@ START_TEST(crl_import_rules)
 	ck_assert_int_eq(is_revoked(&st, iss, iss_len, 2, 1), 1);
 	ck_assert_int_eq(is_revoked(&st, iss2, iss2_len, 3, 3), 0);
 	set_crl(&c, iss, iss_len, dp, dp_len, 1, 0x12, e, 1);
-	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)),
-			 MDG_STORE_REFUSED);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 8000, &oc, msg, sizeof(msg)), MDG_STORE_REFUSED);
 	ck_assert_msg(strstr(msg, "(distribution point OU=Chiyoda-ku CRLDP,C=JP)") != NULL, "%s", msg);
 
 	/* another issuer, empty CRL */
@@ -792,22 +777,18 @@ START_TEST(crl_import_rules)
 END_TEST
 
 /* A name with every component's string type and spelling chosen. */
-static unsigned char *
-dp_variant(int type, const char *pref, const char *cn, size_t *len)
+static unsigned char *dp_variant(int type, const char *pref, const char *cn, size_t *len)
 {
 	X509_NAME *n = X509_NAME_new();
 	unsigned char *der = NULL;
 	int l;
 
 	ck_assert_ptr_nonnull(n);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "C", V_ASN1_PRINTABLESTRING,
-						    (const unsigned char *)"JP", -1, -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "O", type, (const unsigned char *)"JPKI", -1,
-						    -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "OU", type, (const unsigned char *)pref, -1,
-						    -1, 0), 1);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", type, (const unsigned char *)cn, -1,
-						    -1, 0), 1);
+	ck_assert_int_eq(
+		X509_NAME_add_entry_by_txt(n, "C", V_ASN1_PRINTABLESTRING, (const unsigned char *)"JP", -1, -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "O", type, (const unsigned char *)"JPKI", -1, -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "OU", type, (const unsigned char *)pref, -1, -1, 0), 1);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", type, (const unsigned char *)cn, -1, -1, 0), 1);
 	l = i2d_X509_NAME(n, &der);
 	X509_NAME_free(n);
 	ck_assert_int_gt(l, 0);
@@ -852,8 +833,7 @@ START_TEST(crl_scope_by_name)
 	/* a certificate saying PrintableString finds it */
 	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k2, k2_len, &sc), MDG_STORE_OK);
 	ck_assert_int_eq(sc.number[0], 5);
-	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, prn, prn_len, &sc),
-			 MDG_STORE_NOT_FOUND);
+	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, prn, prn_len, &sc), MDG_STORE_NOT_FOUND);
 	/* the next CRL of that name in another encoding replaces it (one
 	 * scope), an older one is refused as for the same bytes */
 	set_crl(&c, iss, iss_len, prn, prn_len, 6, 0x22, e, 1);
@@ -862,8 +842,7 @@ START_TEST(crl_scope_by_name)
 	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_OK);
 	ck_assert_int_eq(oc, MDG_CRL_IMPORTED);
 	set_crl(&c, iss, iss_len, odd, odd_len, 4, 0x23, e, 1);
-	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)),
-			 MDG_STORE_REFUSED);
+	ck_assert_int_eq(st.ops->crl_import(st.cls, &c, 6000, &oc, msg, sizeof(msg)), MDG_STORE_REFUSED);
 	ck_assert_msg(strstr(msg, "not newer than 6") != NULL, "%s", msg);
 	ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k3, k3_len, &sc), MDG_STORE_OK);
 	ck_assert_int_eq(sc.number[0], 6);
@@ -908,11 +887,14 @@ START_TEST(migrate_dp_key)
 		fresh_path("migdp");
 		db = raw();
 		for (int m = 0; m < 4; m++)
-			ck_assert_int_eq(sqlite3_exec(db, mdg_schema_migrations[m], NULL, NULL, NULL),
-					 SQLITE_OK);
-		ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO crls (issuer, dp, number, "
-			"this_update, next_update, imported_at, sha256) VALUES (?1, ?2, X'05', 1000, "
-			"2000, 3000, zeroblob(32))", -1, &ins, NULL), SQLITE_OK);
+			ck_assert_int_eq(sqlite3_exec(db, mdg_schema_migrations[m], NULL, NULL, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(
+					 db,
+					 "INSERT INTO crls (issuer, dp, number, "
+					 "this_update, next_update, imported_at, sha256) VALUES (?1, ?2, X'05', 1000, "
+					 "2000, 3000, zeroblob(32))",
+					 -1, &ins, NULL),
+				 SQLITE_OK);
 		sqlite3_bind_blob(ins, 1, iss, (int)iss_len, SQLITE_STATIC);
 		sqlite3_bind_blob(ins, 2, utf8, (int)utf8_len, SQLITE_STATIC);
 		ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
@@ -922,25 +904,19 @@ START_TEST(migrate_dp_key)
 			ck_assert_int_eq(sqlite3_step(ins), SQLITE_DONE);
 		}
 		sqlite3_finalize(ins);
-		ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL),
-				 SQLITE_OK);
+		ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
 		sqlite3_close(db);
 		if (i == 0) {
-			ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0,
-				      "%s", err);
+			ck_assert_msg(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)) == 0, "%s", err);
 			ck_assert_int_eq(from, 4);
 			ck_assert_int_eq(to, mdg_store_sqlite_schema_version());
-			ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s",
-				      err);
-			ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k, k_len, &sc),
-					 MDG_STORE_OK);
+			ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s", err);
+			ck_assert_int_eq(st.ops->crl_scope(st.cls, iss, iss_len, k, k_len, &sc), MDG_STORE_OK);
 			ck_assert_int_eq(sc.this_update, 1000);
 			mdg_store_close(&st);
 		} else {
-			ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)),
-					 -1);
-			ck_assert_msg(strstr(err, "names the same distribution point") != NULL, "%s",
-				      err);
+			ck_assert_int_eq(mdg_store_sqlite_migrate(dbpath, &from, &to, err, sizeof(err)), -1);
+			ck_assert_msg(strstr(err, "names the same distribution point") != NULL, "%s", err);
 			/* nothing of migration 5 was applied */
 			db = raw();
 			ck_assert_int_eq(raw_int(db, "PRAGMA user_version"), 4);
@@ -994,8 +970,69 @@ START_TEST(crl_import_large)
 }
 END_TEST
 
-int
-main(void)
+/* The door: [store] backend picks the backend; one not built in is a clear
+ * error; migrate and open through it reach the SQLite file. */
+START_TEST(door)
+{
+	struct mdg_config cfg;
+	struct mdg_store st = { NULL, NULL };
+	char err[512], buf[600];
+	int from, to;
+
+	fresh_path("door");
+	mdg_config_defaults(&cfg);
+	ck_assert_str_eq(cfg.store_backend, "sqlite");
+	ck_assert_uint_lt(strlen(dbpath), sizeof(cfg.database));
+	memcpy(cfg.database, dbpath, strlen(dbpath) + 1);
+	ck_assert_int_eq(mdg_store_exists(&cfg, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(err, "run madoguchi-admin db init"));
+	ck_assert_int_eq(mdg_store_open(&st, &cfg, err, sizeof(err)), -1);
+	ck_assert_msg(mdg_store_migrate(&cfg, &from, &to, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(to, mdg_store_schema_version(&cfg));
+	ck_assert_int_eq(to, mdg_store_sqlite_schema_version());
+	ck_assert_int_eq(mdg_store_exists(&cfg, err, sizeof(err)), 1);
+	ck_assert_msg(mdg_store_open(&st, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(st.ops->ping(st.cls), MDG_STORE_OK);
+	ck_assert_str_eq(mdg_store_error(&st), "");
+	mdg_store_close(&st);
+	ck_assert_str_eq(mdg_store_error(&st), "");
+	ck_assert_str_eq(mdg_store_describe(&cfg, buf, sizeof(buf)) + strlen("database "), dbpath);
+	ck_assert_int_eq(strncmp(buf, "database ", 9), 0);
+
+	/* a backend this build lacks (the config takes only sqlite and
+	 * postgresql; whether postgresql is built in depends on the build) */
+	snprintf(cfg.store_backend, sizeof(cfg.store_backend), "nosuch");
+	ck_assert_int_eq(mdg_store_open(&st, &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_null(st.ops);
+	ck_assert_str_eq(err, "[store] backend nosuch is not built into this madoguchi");
+	ck_assert_int_eq(mdg_store_migrate(&cfg, &from, &to, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "[store] backend nosuch is not built into this madoguchi");
+	ck_assert_int_eq(mdg_store_schema_version(&cfg), -1);
+}
+END_TEST
+
+/* The error channel: a failed operation leaves its name and SQLite's
+ * message in mdg_store_error. */
+START_TEST(error_channel)
+{
+	struct mdg_store st;
+	sqlite3 *db;
+	unsigned char serial[1] = { 1 };
+	int revoked = 0;
+
+	open_fresh(&st, "errors");
+	ck_assert_str_eq(mdg_store_error(&st), "");
+	db = raw();
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE crl_entries", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(st.ops->crl_lookup(st.cls, serial, 1, serial, 1, &revoked), MDG_STORE_ERROR);
+	ck_assert_msg(strncmp(mdg_store_error(&st), "crl_lookup: ", 12) == 0, "%s", mdg_store_error(&st));
+	ck_assert_msg(strstr(mdg_store_error(&st), "crl_entries") != NULL, "%s", mdg_store_error(&st));
+	mdg_store_close(&st);
+}
+END_TEST
+
+int main(void)
 {
 	Suite *s = suite_create("store");
 	TCase *tc = tcase_create("core");
@@ -1004,6 +1041,8 @@ main(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, migrate_and_open);
+	tcase_add_test(tc, door);
+	tcase_add_test(tc, error_channel);
 	tcase_add_test(tc, open_wrong_version);
 	tcase_add_test(tc, acceptances);
 	tcase_add_test(tc, read_snapshot);

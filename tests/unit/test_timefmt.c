@@ -7,8 +7,7 @@
 
 #include "timefmt.h"
 
-static void
-check_wareki(int y, int m, int d, const char *want)
+static void check_wareki(int y, int m, int d, const char *want)
 {
 	char buf[64];
 	int n = mdg_wareki_format(y, m, d, buf, sizeof(buf));
@@ -18,13 +17,12 @@ check_wareki(int y, int m, int d, const char *want)
 	ck_assert_int_eq((size_t)n, strlen(want));
 }
 
-static void
-check_wareki_refused(int y, int m, int d)
+static void check_wareki_refused(int y, int m, int d)
 {
 	char buf[64];
 
-	ck_assert_msg(mdg_wareki_format(y, m, d, buf, sizeof(buf)) == -1,
-	    "%04d-%02d-%02d accepted as %s", y, m, d, buf);
+	ck_assert_msg(mdg_wareki_format(y, m, d, buf, sizeof(buf)) == -1, "%04d-%02d-%02d accepted as %s", y, m, d,
+		      buf);
 }
 
 START_TEST(wareki_era_edges)
@@ -104,22 +102,18 @@ END_TEST
 START_TEST(days_from_civil_against_timegm)
 {
 	/* every day from 1873 to 2200 agrees with the C library in UTC */
-	for (long long z = mdg_days_from_civil(1873, 1, 1);
-	    z <= mdg_days_from_civil(2200, 12, 31); z++) {
+	for (long long z = mdg_days_from_civil(1873, 1, 1); z <= mdg_days_from_civil(2200, 12, 31); z++) {
 		time_t t = (time_t)(z * 86400);
 		struct tm tm;
 
 		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
-		ck_assert_int_eq(mdg_days_from_civil(tm.tm_year + 1900,
-		    tm.tm_mon + 1, tm.tm_mday), z);
-		ck_assert(mdg_date_is_valid(tm.tm_year + 1900, tm.tm_mon + 1,
-		    tm.tm_mday));
+		ck_assert_int_eq(mdg_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), z);
+		ck_assert(mdg_date_is_valid(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday));
 	}
 }
 END_TEST
 
-static void
-check_fmt(time_t t, const char *want)
+static void check_fmt(time_t t, const char *want)
 {
 	char buf[MDG_RFC3339_LEN];
 
@@ -190,8 +184,7 @@ START_TEST(jst_date)
 }
 END_TEST
 
-static time_t
-parse_ok(const char *s)
+static time_t parse_ok(const char *s)
 {
 	time_t t = (time_t)-12345;
 
@@ -213,17 +206,26 @@ START_TEST(rfc3339_parse)
 	ck_assert_int_eq(parse_ok("1970-01-01T00:00:00Z"), 0);
 	ck_assert_int_eq(parse_ok("1969-12-31T23:59:59Z"), -1);
 	ck_assert_int_eq(parse_ok("2004-02-29T12:00:00+09:00"), 1078023600);
-	ck_assert_int_eq(parse_ok("2026-12-31T23:59:59+23:59"),
-	    1798761599 - 23 * 3600 - 59 * 60);
+	ck_assert_int_eq(parse_ok("2026-12-31T23:59:59+23:59"), 1798761599 - 23 * 3600 - 59 * 60);
 }
 END_TEST
 
 START_TEST(rfc3339_round_trip)
 {
 	static const time_t ts[] = {
-		0, 1, -1, 86399, 86400, 951782400, 1078012800, 1795737600,
-		1795737600 + 15 * 3600 - 1, 1795737600 + 15 * 3600,
-		2147483647, (time_t)4102444800LL, (time_t)-2208988800LL,
+		0,
+		1,
+		-1,
+		86399,
+		86400,
+		951782400,
+		1078012800,
+		1795737600,
+		1795737600 + 15 * 3600 - 1,
+		1795737600 + 15 * 3600,
+		2147483647,
+		(time_t)4102444800LL,
+		(time_t)-2208988800LL,
 	};
 	char buf[MDG_RFC3339_LEN];
 
@@ -243,9 +245,9 @@ START_TEST(rfc3339_parse_rejections)
 	static const char *bad[] = {
 		"",
 		"2026-11-27",
-		"2026-11-27T09:00:00",		/* no offset */
-		"2026-11-27 09:00:00+09:00",	/* space for T */
-		"2026-11-27T09:00+09:00",	/* no seconds */
+		"2026-11-27T09:00:00",       /* no offset */
+		"2026-11-27 09:00:00+09:00", /* space for T */
+		"2026-11-27T09:00+09:00",    /* no seconds */
 		"2026-11-27T09:00:00+0900",
 		"2026-11-27T09:00:00+09",
 		"2026-11-27T09:00:00+9:00",
@@ -254,7 +256,7 @@ START_TEST(rfc3339_parse_rejections)
 		" 2026-11-27T09:00:00+09:00",
 		"2026-11-27T09:00:00+09:00x",
 		"2026-11-27T09:00:00ZZ",
-		"2026-11-27T09:00:00.Z",	/* empty fraction */
+		"2026-11-27T09:00:00.Z", /* empty fraction */
 		"2026-11-27T09:00:00,5Z",
 		"2026-11-27T09:00:00UTC",
 		"2026-11-27T09:00:00GMT",
@@ -271,17 +273,16 @@ START_TEST(rfc3339_parse_rejections)
 		"2023-02-29T00:00:00Z",
 		"2026-11-27T24:00:00Z",
 		"2026-11-27T23:60:00Z",
-		"2026-11-27T23:59:60Z",		/* leap second */
+		"2026-11-27T23:59:60Z", /* leap second */
 		"2026-11-27T09:00:00+24:00",
 		"2026-11-27T09:00:00+09:60",
 		"2026-11-27T0a:00:00Z",
-		"2026-11-27T09:00:00\xef\xbc\xba",	/* full-width Z */
+		"2026-11-27T09:00:00\xef\xbc\xba", /* full-width Z */
 	};
 	time_t t = 42;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		ck_assert_msg(mdg_rfc3339_parse(bad[i], &t) == -1,
-		    "accepted: \"%s\"", bad[i]);
+		ck_assert_msg(mdg_rfc3339_parse(bad[i], &t) == -1, "accepted: \"%s\"", bad[i]);
 		ck_assert_int_eq(t, 42);
 	}
 	ck_assert_int_eq(mdg_rfc3339_parse(NULL, &t), -1);
@@ -289,8 +290,7 @@ START_TEST(rfc3339_parse_rejections)
 }
 END_TEST
 
-static Suite *
-timefmt_suite(void)
+static Suite *timefmt_suite(void)
 {
 	Suite *s = suite_create("timefmt");
 	TCase *tc = tcase_create("core");
@@ -310,8 +310,7 @@ timefmt_suite(void)
 	return s;
 }
 
-int
-main(void)
+int main(void)
 {
 	SRunner *sr = srunner_create(timefmt_suite());
 	int failed;

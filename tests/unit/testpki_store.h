@@ -22,14 +22,12 @@ struct tp_ca {
 	EVP_PKEY *key;
 };
 
-static inline EVP_PKEY *
-tp_key(void)
+static inline EVP_PKEY *tp_key(void)
 {
 	return EVP_EC_gen("P-256");
 }
 
-static inline X509_NAME *
-tp_name(const char *ou)
+static inline X509_NAME *tp_name(const char *ou)
 {
 	X509_NAME *n = X509_NAME_new();
 
@@ -39,8 +37,7 @@ tp_name(const char *ou)
 	return n;
 }
 
-static inline void
-tp_ext(X509 *x, int nid, const char *value)
+static inline void tp_ext(X509 *x, int nid, const char *value)
 {
 	X509V3_CTX ctx;
 	X509_EXTENSION *e;
@@ -54,8 +51,7 @@ tp_ext(X509 *x, int nid, const char *value)
 }
 
 /* A self-signed certificate named ou, valid now+nb .. now+na seconds. */
-static inline void
-tp_ca_make(struct tp_ca *ca, const char *ou, long nb, long na, int is_ca, long serial)
+static inline void tp_ca_make(struct tp_ca *ca, const char *ou, long nb, long na, int is_ca, long serial)
 {
 	X509_NAME *n = tp_name(ou);
 
@@ -75,8 +71,7 @@ tp_ca_make(struct tp_ca *ca, const char *ou, long nb, long na, int is_ca, long s
 	X509_NAME_free(n);
 }
 
-static inline void
-tp_ca_free(struct tp_ca *ca)
+static inline void tp_ca_free(struct tp_ca *ca)
 {
 	X509_free(ca->cert);
 	EVP_PKEY_free(ca->key);
@@ -84,8 +79,7 @@ tp_ca_free(struct tp_ca *ca)
 }
 
 /* Appends the certificate's PEM to buf (malloc'd, NUL-terminated). */
-static inline char *
-tp_pem_append(char *buf, X509 *x)
+static inline char *tp_pem_append(char *buf, X509 *x)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	char *p;
@@ -101,8 +95,7 @@ tp_pem_append(char *buf, X509 *x)
 	return buf;
 }
 
-static inline int
-tp_write_file(const char *path, const void *p, size_t n)
+static inline int tp_write_file(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
 
@@ -117,30 +110,29 @@ tp_write_file(const char *path, const void *p, size_t n)
 
 struct tp_entry {
 	long serial;
-	int reason;		/* -1: none */
-	int cert_issuer;	/* add a certificateIssuer extension */
-	int unknown_crit;	/* add an unknown critical extension */
+	int reason;       /* -1: none */
+	int cert_issuer;  /* add a certificateIssuer extension */
+	int unknown_crit; /* add an unknown critical extension */
 };
 
 struct tp_crl_opts {
 	int v1;
-	long number;		/* -1: no cRLNumber */
-	long this_update;	/* offset from now */
-	long next_update;	/* offset from now; 0: none */
-	const char *dp;		/* IDP directoryName OU=<dp> (NULL: no IDP) */
+	long number;      /* -1: no cRLNumber */
+	long this_update; /* offset from now */
+	long next_update; /* offset from now; 0: none */
+	const char *dp;   /* IDP directoryName OU=<dp> (NULL: no IDP) */
 	int dp_two_names;
-	int dp_uri;		/* the IDP names a URI instead */
+	int dp_uri; /* the IDP names a URI instead */
 	int only_user, only_ca, only_attr, indirect, some_reasons;
 	int delta;
 	int unknown_crit, unknown_noncrit;
-	int aki;		/* add the signer's key identifier */
+	int aki; /* add the signer's key identifier */
 	const struct tp_entry *entries;
 	size_t n_entries;
 	const X509_NAME *issuer; /* default: the signer's subject */
 };
 
-static inline void
-tp_unknown_ext(X509_EXTENSION **out, int crit)
+static inline void tp_unknown_ext(X509_EXTENSION **out, int crit)
 {
 	ASN1_OBJECT *o = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
 	ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
@@ -152,8 +144,7 @@ tp_unknown_ext(X509_EXTENSION **out, int crit)
 	ASN1_OCTET_STRING_free(os);
 }
 
-static inline X509_CRL *
-tp_crl(const struct tp_ca *signer, const struct tp_crl_opts *o)
+static inline X509_CRL *tp_crl(const struct tp_ca *signer, const struct tp_crl_opts *o)
 {
 	X509_CRL *crl = X509_CRL_new();
 	ASN1_TIME *t = ASN1_TIME_new();
@@ -223,8 +214,7 @@ tp_crl(const struct tp_ca *signer, const struct tp_crl_opts *o)
 		X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0);
 		AUTHORITY_KEYID_free(akid);
 	}
-	if (o->dp != NULL || o->only_user || o->only_ca || o->only_attr || o->indirect ||
-	    o->some_reasons) {
+	if (o->dp != NULL || o->only_user || o->only_ca || o->only_attr || o->indirect || o->some_reasons) {
 		ISSUING_DIST_POINT *idp = ISSUING_DIST_POINT_new();
 
 		if (o->dp != NULL) {
@@ -272,8 +262,7 @@ tp_crl(const struct tp_ca *signer, const struct tp_crl_opts *o)
 }
 
 /* DER of crl, malloc'd (OPENSSL_free). */
-static inline unsigned char *
-tp_crl_der(X509_CRL *crl, size_t *len)
+static inline unsigned char *tp_crl_der(X509_CRL *crl, size_t *len)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509_CRL(crl, &der);
