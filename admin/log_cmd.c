@@ -100,10 +100,6 @@ static int tree_verify(struct admin *ad, struct mdg_store *st, struct mdg_tlog_v
 	int have_key = 0;
 	enum mdg_store_status s;
 
-	if (!mdg_store_tree_supported(st, err, sizeof(err))) {
-		memset(tv, 0, sizeof(*tv));
-		return 0; /* nothing kept to check */
-	}
 	if (ad->cfg.log_key[0] != '\0') {
 		if (mdg_logkey_load(&key, ad->cfg.log_key, ad->cfg.log_name, err, sizeof(err)) != 0) {
 			fprintf(stderr, "madoguchi-admin: log verify: [receipts] log_key: %s\n", err);
@@ -138,7 +134,6 @@ int cmd_log_checkpoint(struct admin *ad, int argc, char **argv)
 	const struct opt opts[] = { { NULL, NULL, NULL } };
 	struct mdg_store st = { NULL, NULL };
 	struct mdg_checkpoint_row *cp = NULL;
-	char err[256];
 	int npos, rc = EXIT_FAILURE;
 	enum mdg_store_status s;
 
@@ -146,10 +141,6 @@ int cmd_log_checkpoint(struct admin *ad, int argc, char **argv)
 		return EXIT_USAGE;
 	if (open_store(ad, &st) == -1)
 		goto out;
-	if (!mdg_store_tree_supported(&st, err, sizeof(err))) {
-		fprintf(stderr, "madoguchi-admin: log checkpoint: %s\n", err);
-		goto out;
-	}
 	if ((cp = malloc(sizeof(*cp))) == NULL) {
 		fprintf(stderr, "madoguchi-admin: log checkpoint: out of memory\n");
 		goto out;

@@ -4,6 +4,8 @@
  * flight. Bodies are files posted round-robin; a file named *.rev.der goes
  * to /v1/revocations, *.val.der to /v1/validity-checks, others to --path.
  * Prints one JSON line: requests/s, latency percentiles, status histogram.
+ * --get-paths FILE instead sends GET requests, one per line of FILE (a
+ * path), round-robin (the receipts benchmark's proofs).
  *
  * --idle N --hold S instead opens N keep-alive connections, makes one
  * request on each (the first body, or GET /healthz), keeps them open S
@@ -53,6 +55,7 @@ struct opts {
 	int port;
 	const char *path;
 	const char *bodies;
+	const char *get_paths;
 	const char *content_type;
 	int concurrency;
 	double duration;
@@ -85,6 +88,7 @@ static int usage(void)
 	      "         [--path /v1/validity-checks] [--concurrency 16]\n"
 	      "         [--duration SECONDS | --requests N] [--rate PER_SECOND]\n"
 	      "         [--content-type application/pkcs7-mime] [--timeout 30]\n"
+	      "       madoguchi_loadgen --port PORT --get-paths FILE [the same options]\n"
 	      "       madoguchi_loadgen --port PORT --idle N --hold SECONDS [--bodies DIR|FILE]\n",
 	      stderr);
 	return 2;
@@ -155,6 +159,52 @@ static int make_body(struct body *b, const struct opts *o, const char *file, con
 static int name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* --get-paths: one GET request per line of the file. */
+static int load_gets(const struct opts *o, struct body **out, size_t *n)
+{
+	char *data = NULL, *line, *save = NULL, head[1024];
+	struct body *v = NULL;
+	size_t len, k = 0, cap = 0;
+	int h;
+
+	if (read_file(o->get_paths, &data, &len) == -1) {
+		fprintf(stderr, "loadgen: cannot read %s\n", o->get_paths);
+		return -1;
+	}
+	data[len] = '\0';
+	for (line = strtok_r(data, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 256;
+			struct body *nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL)
+				goto fail;
+			v = nv;
+		}
+		h = snprintf(head, sizeof(head), "GET %s HTTP/1.1\r\nHost: %s:%d\r\nAccept-Language: en\r\n\r\n", line,
+			     o->host, o->port);
+		if (h < 0 || (size_t)h >= sizeof(head) || (v[k].req = malloc((size_t)h)) == NULL)
+			goto fail;
+		memcpy(v[k].req, head, (size_t)h);
+		v[k].len = (size_t)h;
+		k++;
+	}
+	free(data);
+	if (k == 0) {
+		fprintf(stderr, "loadgen: no paths in %s\n", o->get_paths);
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*n = k;
+	return 0;
+fail:
+	for (size_t i = 0; i < k; i++)
+		free(v[i].req);
+	free(v);
+	free(data);
+	return -1;
 }
 
 /* The bodies: every regular file of a directory, by name, or one file. */
@@ -383,7 +433,7 @@ static int run_load(const struct opts *o)
 	int ep = -1, rc = 1, active = 0;
 
 	memset(&s, 0, sizeof(s));
-	if (load_bodies(o, &bodies, &nbodies) == -1)
+	if ((o->get_paths != NULL ? load_gets(o, &bodies, &nbodies) : load_bodies(o, &bodies, &nbodies)) == -1)
 		goto out;
 	if ((conns = calloc((size_t)o->concurrency, sizeof(*conns))) == NULL || (ep = epoll_create1(0)) == -1)
 		goto out;
@@ -677,6 +727,8 @@ int main(int argc, char **argv)
 			o.path = v;
 		else if (!strcmp(a, "--bodies"))
 			o.bodies = v;
+		else if (!strcmp(a, "--get-paths"))
+			o.get_paths = v;
 		else if (!strcmp(a, "--content-type"))
 			o.content_type = v;
 		else if (!strcmp(a, "--concurrency"))
@@ -705,7 +757,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (o.idle > 0)
 		return run_idle(&o);
-	if (o.bodies == NULL || (o.duration <= 0 && o.requests <= 0))
+	if ((o.bodies == NULL && o.get_paths == NULL) || (o.duration <= 0 && o.requests <= 0))
 		return usage();
 	return run_load(&o);
 }

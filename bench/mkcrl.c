@@ -264,6 +264,7 @@ static int import_bench(const char *conf, long count, long number)
 	time_t now = time(NULL);
 	int der_len, rc = 1;
 
+	mdg_config_defaults(&cfg);
 	if (mdg_config_load(&cfg, conf, err, sizeof(err)) != 0 || mdg_store_open(&st, &cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mkcrl import: %s\n", err);
 		return 1;

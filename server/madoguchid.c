@@ -214,11 +214,6 @@ int main(int argc, char **argv)
 		mdg_log("error", "database: %s", err);
 		goto out;
 	}
-	if (have_receipts && !mdg_store_tree_supported(&probe, err, sizeof(err))) {
-		mdg_store_close(&probe);
-		mdg_log("error", "config: %s", err);
-		goto out;
-	}
 	mdg_store_close(&probe);
 	srv.cfg = &cfg;
 	if (mdg_http_parse_proxies(&srv, err, sizeof(err)) != 0) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <jansson.h>
+#include "jsonw.h"
 
 const char *mdg_answer_content_type(const struct mdg_outcome *o)
 {
@@ -62,21 +62,16 @@ enum mdg_lang mdg_lang_from_header(const char *h)
 	return best_en > 0 && best_en > best_ja ? MDG_LANG_EN : MDG_LANG_JA;
 }
 
-static int set_str(json_t *obj, const char *key, const char *value)
+/* title and detail of one language */
+static void texts(struct mdg_jsonw *w, const char *key, const struct mdg_outcome *o, enum mdg_lang lang)
 {
-	return json_object_set_new(obj, key, json_string(value));
+	mdg_jsonw_key_object(w, key);
+	mdg_jsonw_str(w, "title", mdg_result_title(o->result, o->proc, lang));
+	mdg_jsonw_str(w, "detail", mdg_result_detail(o->result, o->proc, lang));
+	mdg_jsonw_close_object(w);
 }
 
-static json_t *texts(const struct mdg_outcome *o, enum mdg_lang lang)
-{
-	json_t *t = json_object();
-
-	set_str(t, "title", mdg_result_title(o->result, o->proc, lang));
-	set_str(t, "detail", mdg_result_detail(o->result, o->proc, lang));
-	return t;
-}
-
-static json_t *crl_number(const char *dec)
+static void crl_number(struct mdg_jsonw *w, const char *dec)
 {
 	char *end;
 	unsigned long long v;
@@ -84,74 +79,77 @@ static json_t *crl_number(const char *dec)
 	/* a JSON integer while exact in IEEE doubles, else the decimal string */
 	if (strlen(dec) <= 15) {
 		v = strtoull(dec, &end, 10);
-		if (*end == '\0')
-			return json_integer((json_int_t)v);
+		if (*end == '\0') {
+			mdg_jsonw_int(w, "crlNumber", (long long)v);
+			return;
+		}
 	}
-	return json_string(dec);
+	mdg_jsonw_str(w, "crlNumber", dec);
 }
 
+/* Written straight into one buffer, members in DESIGN.md's order; the
+ * same bytes as the jansson tree dumped with JSON_COMPACT |
+ * JSON_PRESERVE_ORDER that it replaces (tests/unit/test_jsonw.c keeps that
+ * tree as the reference). */
 char *mdg_answer_json(const struct mdg_outcome *o, const struct mdg_anchors *anchors, enum mdg_lang lang,
 		      const char *request_id, size_t *len)
 {
-	json_t *root = json_object();
-	json_t *i18n = json_object();
+	struct mdg_jsonw w;
 	const char *proc = mdg_procedure_name(o->proc);
-	char *text = NULL;
-	char type[96];
 
-	if (root == NULL || i18n == NULL)
-		goto out;
-	set_str(root, "result", mdg_result_name(o->result));
-	json_object_set_new(root, "procedure", proc ? json_string(proc) : json_null());
-	set_str(root, "requestId", request_id);
-	set_str(root, "title", mdg_result_title(o->result, o->proc, lang));
-	set_str(root, "detail", mdg_result_detail(o->result, o->proc, lang));
-	json_object_set_new(i18n, "ja", texts(o, MDG_LANG_JA));
-	json_object_set_new(i18n, "en", texts(o, MDG_LANG_EN));
-	json_object_set(root, "i18n", i18n);
+	mdg_jsonw_init(&w);
+	mdg_jsonw_open_object(&w);
+	mdg_jsonw_str(&w, "result", mdg_result_name(o->result));
+	if (proc != NULL)
+		mdg_jsonw_str(&w, "procedure", proc);
+	else
+		mdg_jsonw_null(&w, "procedure");
+	mdg_jsonw_str(&w, "requestId", request_id);
+	mdg_jsonw_str(&w, "title", mdg_result_title(o->result, o->proc, lang));
+	mdg_jsonw_str(&w, "detail", mdg_result_detail(o->result, o->proc, lang));
+	mdg_jsonw_key_object(&w, "i18n");
+	texts(&w, "ja", o, MDG_LANG_JA);
+	texts(&w, "en", o, MDG_LANG_EN);
+	mdg_jsonw_close_object(&w);
 	if (o->status >= 400) {
+		char type[96];
 		snprintf(type, sizeof(type), "urn:madoguchi:result:%s", mdg_result_name(o->result));
-		set_str(root, "type", type);
-		json_object_set_new(root, "status", json_integer(o->status));
+		mdg_jsonw_str(&w, "type", type);
+		mdg_jsonw_int(&w, "status", o->status);
 	}
 	if (o->have_cert) {
-		json_t *c = json_object();
-		set_str(c, "serial", o->serial_hex);
-		set_str(c, "issuer", o->issuer);
-		set_str(c, "notBefore", o->not_before);
-		set_str(c, "notAfter", o->not_after);
-		json_object_set_new(root, "certificate", c);
+		mdg_jsonw_key_object(&w, "certificate");
+		mdg_jsonw_str(&w, "serial", o->serial_hex);
+		mdg_jsonw_str(&w, "issuer", o->issuer);
+		mdg_jsonw_str(&w, "notBefore", o->not_before);
+		mdg_jsonw_str(&w, "notAfter", o->not_after);
+		mdg_jsonw_close_object(&w);
 	}
 	if (o->result == MDG_VALID) {
-		json_t *on = json_object();
-		json_object_set_new(root, "applicantName", json_string(o->applicant_name));
-		set_str(root, "checkedAt", o->checked_at);
-		set_str(on, "iso", o->checked_on_iso);
-		set_str(on, "wareki", o->checked_on_wareki);
-		json_object_set_new(root, "checkedOn", on);
-		json_object_set_new(root, "crlNumber", crl_number(o->crl_number));
-		set_str(root, "crlThisUpdate", o->crl_this_update);
+		mdg_jsonw_str(&w, "applicantName", o->applicant_name);
+		mdg_jsonw_str(&w, "checkedAt", o->checked_at);
+		mdg_jsonw_key_object(&w, "checkedOn");
+		mdg_jsonw_str(&w, "iso", o->checked_on_iso);
+		mdg_jsonw_str(&w, "wareki", o->checked_on_wareki);
+		mdg_jsonw_close_object(&w);
+		crl_number(&w, o->crl_number);
+		mdg_jsonw_str(&w, "crlThisUpdate", o->crl_this_update);
 	}
 	if (o->have_acceptance && (o->result == MDG_ACCEPTED || o->result == MDG_REVOCATION_ACCEPTED)) {
-		set_str(root, "receiptId", o->acceptance.receipt_id);
-		set_str(root, "acceptedAt", o->acceptance.accepted_at);
-		set_str(root, "effectiveFrom", o->acceptance.effective_from);
+		mdg_jsonw_str(&w, "receiptId", o->acceptance.receipt_id);
+		mdg_jsonw_str(&w, "acceptedAt", o->acceptance.accepted_at);
+		mdg_jsonw_str(&w, "effectiveFrom", o->acceptance.effective_from);
 		if (o->receipt != NULL)
-			set_str(root, "receipt", o->receipt);
+			mdg_jsonw_str(&w, "receipt", o->receipt);
 	}
 	if (o->result == MDG_ISSUER_MISMATCH && anchors != NULL) {
-		json_t *list = json_array();
 		size_t idx[64];
 		size_t n = mdg_anchors_names(anchors, idx, 64);
+		mdg_jsonw_key_array(&w, "expectedIssuers");
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(list, json_string(anchors->v[idx[i]].subject_text));
-		json_object_set_new(root, "expectedIssuers", list);
+			mdg_jsonw_elem_str(&w, anchors->v[idx[i]].subject_text);
+		mdg_jsonw_close_array(&w);
 	}
-	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (text != NULL)
-		*len = strlen(text);
-out:
-	json_decref(i18n);
-	json_decref(root);
-	return text;
+	mdg_jsonw_close_object(&w);
+	return mdg_jsonw_finish(&w, len);
 }

@@ -1,11 +1,14 @@
 #include "log.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <jansson.h>
+
+#include "jsonw.h"
 
 #include "timefmt.h"
 
@@ -20,98 +23,121 @@ static int plain_text(void)
 	return plain;
 }
 
-static const char *text_of(json_t *obj, const char *key)
+/* s when jansson would have taken it as a string (not NULL, UTF-8), else
+ * dflt: what a member of the former jansson line held */
+static const char *usable(const char *s, const char *dflt)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
-
-	return s != NULL ? s : "-";
+	return s != NULL && mdg_jsonw_utf8_ok(s, strlen(s)) ? s : dflt;
 }
 
-/* "TIME LEVEL: MESSAGE", or for a request "TIME LEVEL: METHOD PATH -> STATUS
- * result (procedure) N ms client ADDRESS [reason] [(store: message)]". */
-static void emit_plain(json_t *obj)
+/* "TIME LEVEL: MESSAGE" */
+static void plain_msg(const char *t, const char *level, const char *msg)
 {
-	json_t *msg = json_object_get(obj, "msg");
-
-	if (msg != NULL) {
-		fprintf(stderr, "%s %s: %s\n", text_of(obj, "time"), text_of(obj, "level"), text_of(obj, "msg"));
-		return;
-	}
-	fprintf(stderr, "%s %s: %s %s -> %lld %s (%s) %.1f ms, client %s, request %s%s%s%s%s%s\n", text_of(obj, "time"),
-		text_of(obj, "level"), text_of(obj, "method"), text_of(obj, "path"),
-		(long long)json_integer_value(json_object_get(obj, "status")), text_of(obj, "result"),
-		text_of(obj, "procedure"), json_real_value(json_object_get(obj, "durationMs")), text_of(obj, "client"),
-		text_of(obj, "requestId"), json_object_get(obj, "reason") != NULL ? ": " : "",
-		json_object_get(obj, "reason") != NULL ? text_of(obj, "reason") : "",
-		json_object_get(obj, "storeError") != NULL ? " (store: " : "",
-		json_object_get(obj, "storeError") != NULL ? text_of(obj, "storeError") : "",
-		json_object_get(obj, "storeError") != NULL ? ")" : "");
+	fprintf(stderr, "%s %s: %s\n", t, usable(level, "-"), usable(msg, "(message not UTF-8)"));
 }
 
-static void emit(json_t *obj)
+/* "TIME LEVEL: METHOD PATH -> STATUS result (procedure) N ms client ADDRESS
+ * [reason] [(store: message)]" */
+static void plain_request(const char *t, const struct mdg_log_request *r)
 {
-	if (plain_text()) {
-		emit_plain(obj);
-		json_decref(obj);
-		return;
-	}
-	char *line = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	const char *reason = usable(r->reason, NULL);
+	const char *store = r->store_error != NULL ? usable(r->store_error, "(message not UTF-8)") : NULL;
 
+	fprintf(stderr, "%s %s: %s %s -> %lld %s (%s) %.1f ms, client %s, request %s%s%s%s%s%s\n", t,
+		usable(r->level != NULL ? r->level : "info", "-"), usable(r->method, "-"),
+		usable(r->path, "(not UTF-8)"), (long long)r->status, usable(r->result, "-"),
+		usable(mdg_procedure_name(r->proc), "-"), isfinite(r->duration_ms) ? r->duration_ms : 0.0,
+		usable(r->client, "-"), usable(r->request_id, "-"), reason != NULL ? ": " : "",
+		reason != NULL ? reason : "", store != NULL ? " (store: " : "", store != NULL ? store : "",
+		store != NULL ? ")" : "");
+}
+
+/* one write per line so concurrent threads do not interleave */
+static void emit(char *line, size_t len)
+{
 	if (line != NULL) {
-		/* one write per line so concurrent threads do not interleave */
-		fprintf(stderr, "%s\n", line);
+		fwrite(line, 1, len, stderr);
 		free(line);
 	}
-	json_decref(obj);
 }
 
-static json_t *stamp(void)
+char *mdg_log_msg_line(const char *t, const char *level, const char *msg, size_t *len)
 {
-	char t[MDG_RFC3339_LEN];
-	json_t *o = json_object();
+	struct mdg_jsonw w;
 
-	mdg_rfc3339_jst(time(NULL), t);
-	json_object_set_new(o, "time", json_string(t));
-	return o;
+	mdg_jsonw_init(&w);
+	mdg_jsonw_open_object(&w);
+	mdg_jsonw_str(&w, "time", t);
+	mdg_jsonw_str(&w, "level", level);
+	/* a message that is not UTF-8: keep the line, lose the text */
+	if (!mdg_jsonw_str(&w, "msg", msg))
+		mdg_jsonw_str(&w, "msg", "(message not UTF-8)");
+	mdg_jsonw_close_object(&w);
+	mdg_jsonw_raw(&w, "\n", 1);
+	return mdg_jsonw_finish(&w, len);
+}
+
+char *mdg_log_request_line(const char *t, const struct mdg_log_request *r, size_t *len)
+{
+	struct mdg_jsonw w;
+	const char *proc = mdg_procedure_name(r->proc);
+
+	mdg_jsonw_init(&w);
+	mdg_jsonw_open_object(&w);
+	mdg_jsonw_str(&w, "time", t);
+	mdg_jsonw_str(&w, "level", r->level != NULL ? r->level : "info");
+	mdg_jsonw_str(&w, "requestId", r->request_id);
+	mdg_jsonw_str(&w, "method", r->method);
+	if (!mdg_jsonw_str(&w, "path", r->path))
+		mdg_jsonw_str(&w, "path", "(not UTF-8)");
+	if (proc != NULL)
+		mdg_jsonw_str(&w, "procedure", proc);
+	else
+		mdg_jsonw_null(&w, "procedure");
+	if (r->result != NULL)
+		mdg_jsonw_str(&w, "result", r->result);
+	else
+		mdg_jsonw_null(&w, "result");
+	mdg_jsonw_int(&w, "status", r->status);
+	mdg_jsonw_real(&w, "durationMs", r->duration_ms, 6);
+	mdg_jsonw_str(&w, "client", r->client);
+	mdg_jsonw_str(&w, "reason", r->reason);
+	if (r->store_error != NULL && !mdg_jsonw_str(&w, "storeError", r->store_error))
+		mdg_jsonw_str(&w, "storeError", "(message not UTF-8)");
+	mdg_jsonw_close_object(&w);
+	mdg_jsonw_raw(&w, "\n", 1);
+	return mdg_jsonw_finish(&w, len);
 }
 
 void mdg_log(const char *level, const char *fmt, ...)
 {
 	char msg[1024];
+	char t[MDG_RFC3339_LEN];
 	va_list ap;
-	json_t *o = stamp();
+	size_t len = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_object_set_new(o, "level", json_string(level));
-	/* json_string refuses invalid UTF-8: keep the line, lose the text */
-	json_t *m = json_string(msg);
-	json_object_set_new(o, "msg", m ? m : json_string("(message not UTF-8)"));
-	emit(o);
+	mdg_rfc3339_jst(time(NULL), t);
+	if (plain_text())
+		plain_msg(t, level, msg);
+	else {
+		char *line = mdg_log_msg_line(t, level, msg, &len);
+		emit(line, len);
+	}
 }
 
 void mdg_log_request(const struct mdg_log_request *r)
 {
-	json_t *o = stamp();
-	const char *proc = mdg_procedure_name(r->proc);
+	char t[MDG_RFC3339_LEN];
+	size_t len = 0;
 
-	json_object_set_new(o, "level", json_string(r->level != NULL ? r->level : "info"));
-	json_object_set_new(o, "requestId", json_string(r->request_id));
-	json_object_set_new(o, "method", json_string(r->method));
-	json_t *path = json_string(r->path);
-	json_object_set_new(o, "path", path ? path : json_string("(not UTF-8)"));
-	json_object_set_new(o, "procedure", proc ? json_string(proc) : json_null());
-	json_object_set_new(o, "result", r->result ? json_string(r->result) : json_null());
-	json_object_set_new(o, "status", json_integer(r->status));
-	json_object_set_new(o, "durationMs", json_real(r->duration_ms));
-	json_object_set_new(o, "client", json_string(r->client));
-	if (r->reason)
-		json_object_set_new(o, "reason", json_string(r->reason));
-	if (r->store_error != NULL) {
-		/* json_string refuses invalid UTF-8: keep the line, lose the text */
-		json_t *m = json_string(r->store_error);
-		json_object_set_new(o, "storeError", m ? m : json_string("(message not UTF-8)"));
+	mdg_rfc3339_jst(time(NULL), t);
+	if (plain_text())
+		plain_request(t, r);
+	else {
+		char *line = mdg_log_request_line(t, r, &len);
+		emit(line, len);
 	}
-	emit(o);
 }

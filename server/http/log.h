@@ -4,6 +4,8 @@
 #ifndef MDG_LOG_H
 #define MDG_LOG_H
 
+#include <stddef.h>
+
 #include "result.h"
 
 /* A service message: level is "info", "warning" or "error". */
@@ -24,5 +26,12 @@ struct mdg_log_request {
 };
 
 void mdg_log_request(const struct mdg_log_request *r);
+
+/* The JSON lines themselves, '\n' included, malloc'd (caller frees), with
+ * their length; NULL on no memory. t is the line's RFC 3339 time. The
+ * members and their order are those of the jansson object the lines were
+ * once dumped from (tests/unit/test_jsonw.c compares the two). */
+char *mdg_log_msg_line(const char *t, const char *level, const char *msg, size_t *len);
+char *mdg_log_request_line(const char *t, const struct mdg_log_request *r, size_t *len);
 
 #endif

@@ -201,9 +201,22 @@ int mdg_receipt_content(const struct mdg_receipt_fields *f, char **out, size_t *
 	return 0;
 }
 
+/* The last issuer this thread printed: a window has a handful of anchors,
+ * and every acceptance (its leaf) and every receipt and proof (the content
+ * again) prints one; decoding and printing the name was most of the
+ * content's cost (docs/performance.md, "Receipts (issue 15)"). Equal DER,
+ * equal text: the cache is keyed by the bytes. */
+struct issuer_text {
+	size_t der_len; /* 0: empty */
+	unsigned char der[512];
+	char text[2048];
+};
+static _Thread_local struct issuer_text last_issuer;
+
 int mdg_receipt_content_row(const struct mdg_acceptance_row *row, char **out, size_t *len, char *err, size_t errlen)
 {
 	struct mdg_receipt_fields f;
+	struct issuer_text *c = &last_issuer;
 	const unsigned char *p = row->issuer_der;
 	X509_NAME *name = NULL;
 	char issuer[2048];
@@ -218,15 +231,26 @@ int mdg_receipt_content_row(const struct mdg_acceptance_row *row, char **out, si
 			 row->seq);
 		return -1;
 	}
-	if (p == NULL || row->issuer_len > LONG_MAX ||
-	    (name = d2i_X509_NAME(NULL, &p, (long)row->issuer_len)) == NULL || p != row->issuer_der + row->issuer_len) {
+	if (p != NULL && c->der_len != 0 && row->issuer_len == c->der_len && memcmp(p, c->der, c->der_len) == 0) {
+		memcpy(issuer, c->text, sizeof(issuer));
+	} else {
+		if (p == NULL || row->issuer_len > LONG_MAX ||
+		    (name = d2i_X509_NAME(NULL, &p, (long)row->issuer_len)) == NULL ||
+		    p != row->issuer_der + row->issuer_len) {
+			X509_NAME_free(name);
+			ERR_clear_error();
+			snprintf(err, errlen, "acceptance %" PRId64 ": its issuer is not a DER name", row->seq);
+			return -1;
+		}
+		mdg_name_rfc4514(name, issuer, sizeof(issuer));
 		X509_NAME_free(name);
-		ERR_clear_error();
-		snprintf(err, errlen, "acceptance %" PRId64 ": its issuer is not a DER name", row->seq);
-		return -1;
+		c->der_len = 0;
+		if (row->issuer_len > 0 && row->issuer_len <= sizeof(c->der)) {
+			memcpy(c->der, row->issuer_der, row->issuer_len);
+			memcpy(c->text, issuer, sizeof(c->text));
+			c->der_len = row->issuer_len;
+		}
 	}
-	mdg_name_rfc4514(name, issuer, sizeof(issuer));
-	X509_NAME_free(name);
 	memset(&f, 0, sizeof(f));
 	f.receipt_id = row->receipt_id;
 	f.issuer = issuer;

@@ -54,6 +54,19 @@ int mdg_tlog_checkpoint_maybe(struct mdg_store *st, const struct mdg_logkey *key
 		rc = 0;
 		goto out;
 	}
+	/* nothing appended since (the leaf after the latest checkpoint's is
+	 * absent): one key look-up, where log_head counts the whole log */
+	if (have) {
+		unsigned char leaf[32];
+
+		s = st->ops->merkle_node(st->cls, 0, latest, leaf);
+		if (s == MDG_STORE_NOT_FOUND) {
+			rc = 0;
+			goto out;
+		}
+		if (s != MDG_STORE_OK)
+			goto store_failed;
+	}
 	if (st->ops->log_head(st->cls, &head) != MDG_STORE_OK)
 		goto store_failed;
 	if (head.count < 0 || (have && (uint64_t)head.count <= latest)) {
@@ -240,11 +253,25 @@ out:
 	return ts;
 }
 
+/* log verify reads the rows a chunk at a time and compares their leaves
+ * with the stored ones between chunks: a store may stream log_query's rows
+ * on the connection that merkle_node needs (PostgreSQL), so no store call
+ * is made from inside log_query's callback. */
+#define VERIFY_CHUNK 1024
+
+struct verify_leaf {
+	int64_t seq;
+	unsigned char leaf[32];
+	char receipt_id[MDG_RECEIPT_LEN];
+};
+
 struct verify_ctx {
 	struct mdg_store *st;
 	struct mdg_merkle_frontier f;
 	const struct mdg_checkpoint_row *cp; /* NULL: none */
 	struct mdg_tlog_verdict *out;
+	struct verify_leaf chunk[VERIFY_CHUNK];
+	size_t n;   /* leaves in chunk */
 	int failed; /* the store failed */
 };
 
@@ -252,10 +279,9 @@ static int verify_row(void *arg, const struct mdg_acceptance_row *r)
 {
 	struct verify_ctx *c = arg;
 	struct mdg_tlog_verdict *out = c->out;
-	unsigned char leaf[32], stored[32], root[32];
+	struct verify_leaf *l = &c->chunk[c->n];
 	char *content = NULL, why[128];
 	size_t len;
-	enum mdg_store_status s;
 
 	out->rows++;
 	if (r->seq != out->rows) {
@@ -273,37 +299,55 @@ static int verify_row(void *arg, const struct mdg_acceptance_row *r)
 		snprintf(out->what, sizeof(out->what), "receipt %s: no receipt content: %s", r->receipt_id, why);
 		return 1;
 	}
-	mdg_merkle_leaf_hash((const unsigned char *)content, len, leaf);
+	mdg_merkle_leaf_hash((const unsigned char *)content, len, l->leaf);
 	free(content);
-	s = c->st->ops->merkle_node(c->st->cls, 0, (uint64_t)(r->seq - 1), stored);
-	if (s == MDG_STORE_ERROR) {
-		c->failed = 1;
-		return 1;
-	}
-	if (s == MDG_STORE_NOT_FOUND || memcmp(leaf, stored, 32) != 0) {
-		out->bad = 1;
-		out->bad_seq = r->seq;
-		snprintf(out->what, sizeof(out->what),
-			 "receipt %s: the row does not give the leaf the Merkle tree "
-			 "holds for it (%s): the row was changed after it was accepted",
-			 r->receipt_id, s == MDG_STORE_NOT_FOUND ? "no leaf stored" : "another leaf hash");
-		return 1;
-	}
-	if (mdg_merkle_append(&c->f, leaf, NULL, NULL) != 0) {
-		c->failed = 1;
-		return 1;
-	}
-	if (c->cp != NULL && c->f.size == c->cp->size) {
-		mdg_merkle_frontier_root(&c->f, root);
-		if (memcmp(root, c->cp->root, 32) != 0) {
-			out->bad = 1;
-			snprintf(out->what, sizeof(out->what),
-				 "the root recomputed from the first %llu leaves is not "
-				 "the latest checkpoint's",
-				 (unsigned long long)c->cp->size);
+	l->seq = r->seq;
+	snprintf(l->receipt_id, sizeof(l->receipt_id), "%s", r->receipt_id);
+	return ++c->n == VERIFY_CHUNK;
+}
+
+/* The chunk's leaves against the stored ones, appended to the frontier: 0,
+ * or 1 (a verdict made, or the store failed). */
+static int verify_chunk(struct verify_ctx *c)
+{
+	struct mdg_tlog_verdict *out = c->out;
+	unsigned char stored[32], root[32];
+	enum mdg_store_status s;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const struct verify_leaf *l = &c->chunk[i];
+
+		s = c->st->ops->merkle_node(c->st->cls, 0, (uint64_t)(l->seq - 1), stored);
+		if (s == MDG_STORE_ERROR) {
+			c->failed = 1;
 			return 1;
 		}
+		if (s == MDG_STORE_NOT_FOUND || memcmp(l->leaf, stored, 32) != 0) {
+			out->bad = 1;
+			out->bad_seq = l->seq;
+			snprintf(out->what, sizeof(out->what),
+				 "receipt %s: the row does not give the leaf the Merkle tree "
+				 "holds for it (%s): the row was changed after it was accepted",
+				 l->receipt_id, s == MDG_STORE_NOT_FOUND ? "no leaf stored" : "another leaf hash");
+			return 1;
+		}
+		if (mdg_merkle_append(&c->f, l->leaf, NULL, NULL) != 0) {
+			c->failed = 1;
+			return 1;
+		}
+		if (c->cp != NULL && c->f.size == c->cp->size) {
+			mdg_merkle_frontier_root(&c->f, root);
+			if (memcmp(root, c->cp->root, 32) != 0) {
+				out->bad = 1;
+				snprintf(out->what, sizeof(out->what),
+					 "the root recomputed from the first %llu leaves is not "
+					 "the latest checkpoint's",
+					 (unsigned long long)c->cp->size);
+				return 1;
+			}
+		}
 	}
+	c->n = 0;
 	return 0;
 }
 
@@ -361,9 +405,24 @@ enum mdg_store_status mdg_tlog_verify(struct mdg_store *st, const struct mdg_not
 	c->st = st;
 	c->cp = got == MDG_STORE_OK ? cp : NULL;
 	c->out = out;
-	memset(&f, 0, sizeof(f));
-	if (st->ops->log_query(st->cls, &f, verify_row, c) != MDG_STORE_OK || c->failed)
-		goto out;
+	for (;;) {
+		int64_t before = out->rows;
+
+		memset(&f, 0, sizeof(f));
+		f.after_seq = out->rows;
+		f.limit = VERIFY_CHUNK;
+		if (st->ops->log_query(st->cls, &f, verify_row, c) != MDG_STORE_OK)
+			goto out;
+		/* the rows read up to a bad one are compared first: a changed
+		 * row is named before a gap after it */
+		if (verify_chunk(c) != 0 || out->bad) {
+			if (c->failed)
+				goto out;
+			break;
+		}
+		if (out->rows - before < VERIFY_CHUNK)
+			break;
+	}
 	if (c->cp != NULL && !out->bad && (uint64_t)out->rows < cp->size) {
 		out->bad = 1;
 		snprintf(out->what, sizeof(out->what),

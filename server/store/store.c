@@ -109,17 +109,6 @@ void mdg_store_counters(const struct mdg_config *cfg, struct mdg_store_counters 
 		b->counters(out);
 }
 
-int mdg_store_tree_supported(const struct mdg_store *st, char *err, size_t errlen)
-{
-	if (st != NULL && st->ops != NULL && st->ops->merkle_node != NULL && st->ops->checkpoint_latest != NULL &&
-	    st->ops->checkpoint_insert != NULL && st->ops->checkpoint_list != NULL)
-		return 1;
-	snprintf(err, errlen,
-		 "this store backend does not keep the log's Merkle tree yet: [receipts] "
-		 "needs the sqlite backend");
-	return 0;
-}
-
 struct leaf_ctx {
 	char *content;
 	size_t len;

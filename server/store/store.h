@@ -219,7 +219,9 @@ struct mdg_crl_copy {
  * backend's message is then mdg_store_error's. */
 struct mdg_store_ops {
 	/* Acceptances. */
-	/* OK with *out, or NOT_FOUND. */
+	/* OK with *out, or NOT_FOUND. OK only for a row as durable as
+	 * insert_acceptance's OK makes one (a row another node committed but
+	 * a synchronous standby has not confirmed is waited for). */
 	enum mdg_store_status (*find_acceptance)(void *cls, const unsigned char *issuer, size_t issuer_len,
 						 const unsigned char *serial, size_t serial_len,
 						 struct mdg_acceptance_ref *out);
@@ -270,8 +272,7 @@ struct mdg_store_ops {
 	enum mdg_store_status (*export_complete)(void *cls, int64_t id, const char *completed_at);
 
 	/* The log's Merkle tree (its nodes are written by insert_acceptance,
-	 * in the same transaction). NULL on a backend without it yet: use the
-	 * mdg_store_tree_* calls below, which say so. */
+	 * in the same transaction; every backend keeps it). */
 	/* OK with the hash of the complete subtree (level, index), or NOT_FOUND. */
 	enum mdg_store_status (*merkle_node)(void *cls, uint64_t level, uint64_t index, unsigned char out[32]);
 	/* OK with the checkpoint of the biggest tree size, or NOT_FOUND (none yet). */
@@ -365,10 +366,6 @@ void mdg_store_counters(const struct mdg_config *cfg, struct mdg_store_counters 
  * operators (e.g. SQLite's message and the operation that failed); never
  * sent to a client. "" if none is known. Valid until the next call on st. */
 const char *mdg_store_error(const struct mdg_store *st);
-
-/* 1 if the handle's backend keeps the log's Merkle tree (receipts and
- * /v1/log need it), else 0 with the reason in err. */
-int mdg_store_tree_supported(const struct mdg_store *st, char *err, size_t errlen);
 
 /* The leaf of the acceptance with that receipt id: its receipt content
  * (*content malloc'd, owned by the caller, NUL-terminated) and its 0-based

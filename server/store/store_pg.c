@@ -34,6 +34,9 @@ static const char *const stmt_sql[PS_COUNT] = {
 	[PS_PING] = "SELECT pg_is_in_recovery()",
 	[PS_FIND_ACC] = "SELECT seq, receipt_id, accepted_at, effective_from FROM acceptances"
 			" WHERE issuer = $1 AND serial = $2",
+	/* WAL-logged, so its COMMIT waits for the synchronous standby like an
+	 * insert's; WAL order puts it after every commit this handle has seen */
+	[PS_SETTLE] = "SELECT pg_logical_emit_message(true, 'madoguchi', 'settle')",
 	/* the one serialised step: the chain head's lock row, taken for the
 	 * batch; then (a new snapshot, READ COMMITTED) the last row itself */
 	[PS_HEAD_LOCK] = "SELECT id FROM mdg_chain_head WHERE id = 1 FOR UPDATE",
@@ -43,7 +46,7 @@ static const char *const stmt_sql[PS_COUNT] = {
 			  " effective_from, prev_hash, hash, cert_not_after, cert_subject, accepted_unix)"
 			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
 			  " ON CONFLICT DO NOTHING RETURNING seq",
-	[PS_CRL_LOOKUP] = "SELECT 1 FROM crls c JOIN crl_entries e ON e.crl_id = c.id"
+	[PS_CRL_LOOKUP] = "SELECT 1 FROM crls c JOIN crl_entries e ON e.gen = c.gen AND e.crl_id = c.id"
 			  " WHERE c.issuer = $1 AND e.serial = $2 LIMIT 1",
 	[PS_CRL_SCOPE] = "SELECT id, number, this_update, next_update, imported_at, entries, sha256,"
 			 " retired_at FROM crls WHERE issuer = $1"
@@ -55,9 +58,14 @@ static const char *const stmt_sql[PS_COUNT] = {
 	[PS_CRL_INSERT] = "INSERT INTO crls (issuer, dp, number, this_update, next_update, imported_at,"
 			  " sha256, entries, dp_key) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id",
 	[PS_CRL_UPDATE] = "UPDATE crls SET number = $2, this_update = $3, next_update = $4,"
-			  " imported_at = $5, sha256 = $6, entries = $7, dp = $8, retired_at = NULL"
-			  " WHERE id = $1",
-	[PS_CRL_DEL_ENTRIES] = "DELETE FROM crl_entries WHERE crl_id = $1",
+			  " imported_at = $5, sha256 = $6, entries = $7, dp = $8, retired_at = NULL,"
+			  " gen = $9 WHERE id = $1",
+	[PS_CRL_GEN_NEW] = "SELECT mdg_crl_gen_new($1)",
+	[PS_CRL_GEN_SEAL] = "SELECT mdg_crl_gen_seal($1)",
+	[PS_CRL_SET_GEN] = "UPDATE crls SET gen = $2 WHERE id = $1",
+	[PS_CRL_GEN_RETIRE] = "INSERT INTO crl_gens_retired (gen) SELECT gen FROM crls"
+			      " WHERE id = $1 AND gen IS NOT NULL",
+	[PS_CRL_SWEEP] = "SELECT mdg_crl_gen_sweep()",
 	[PS_CRL_RETIRE] = "UPDATE crls SET retired_at = $2 WHERE id = $1 AND retired_at IS NULL",
 };
 
@@ -73,12 +81,23 @@ static void note_pending(struct pg *q, const char *msg)
 
 static void drop_conn(struct pg *q)
 {
-	if (q->conn != NULL)
+	if (q->conn != NULL && !q->borrowed)
 		PQfinish(q->conn);
 	q->conn = NULL;
 	q->prepared = 0;
 	q->copy_prepared = 0;
 	q->in_tx = 0;
+}
+
+/* Notices are kept off stderr (the daemon's JSON log); a WARNING is noted
+ * for pg_commit_confirmed. The severity field is never translated. */
+static void pg_notice(void *arg, const PGresult *r)
+{
+	struct pg *q = arg;
+	const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+
+	if (sev != NULL && strcmp(sev, "WARNING") == 0)
+		q->warned = 1;
 }
 
 int pg_ensure(struct pg *q)
@@ -88,12 +107,15 @@ int pg_ensure(struct pg *q)
 
 	if (q->conn != NULL && PQstatus(q->conn) != CONNECTION_OK)
 		drop_conn(q);
+	if (q->conn == NULL && q->borrowed)
+		return -1; /* not ours to open again */
 	if (q->conn == NULL) {
 		atomic_fetch_add(&mdg_pg_reconnects, 1);
 		if ((q->conn = mdg_pg_connect(q->dsn, msg, sizeof(msg))) == NULL) {
 			note_pending(q, msg);
 			return -1;
 		}
+		PQsetNoticeReceiver(q->conn, pg_notice, q);
 	}
 	if (q->prepared)
 		return 0;
@@ -102,7 +124,7 @@ int pg_ensure(struct pg *q)
 		PGresult *r;
 
 		snprintf(name, sizeof(name), "mdg%d", i);
-		r = PQprepare(q->conn, name, stmt_sql[i], 0, NULL);
+		r = PQprepare(q->conn, name, stmt_sql[i] != NULL ? stmt_sql[i] : mdg_pg_tree_sql(i), 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			snprintf(msg, sizeof(msg), "preparing statement %d: %s", i,
 				 r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(q->conn));
@@ -163,7 +185,7 @@ enum pg_qs pg_exec(struct pg *q, enum pg_stmt id, int n, const char *const *vals
 	 * (no sleep); a write whose outcome is unknown never is */
 	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK &&
 	    PQstatus(q->conn) != CONNECTION_OK && !q->in_tx && id != PS_CRL_RETIRE && id != PS_COMMIT &&
-	    id != PS_INSERT_ACC && id != PS_CRL_INSERT && id != PS_CRL_UPDATE && id != PS_CRL_DEL_ENTRIES) {
+	    id != PS_INSERT_ACC && id != PS_CRL_INSERT && id != PS_CRL_UPDATE && id != PS_CRL_SET_GEN) {
 		PQclear(r);
 		r = NULL;
 		if (pg_ensure(q) == 0)
@@ -194,10 +216,24 @@ int pg_begin(struct pg *q)
 
 int pg_commit(struct pg *q)
 {
-	int rc = simple(q, PS_COMMIT);
+	int rc;
 
+	q->warned = 0;
+	rc = simple(q, PS_COMMIT);
 	q->in_tx = 0;
 	return rc;
+}
+
+int pg_commit_confirmed(struct pg *q)
+{
+	if (pg_commit(q) == -1)
+		return -1;
+	if (q->warned) {
+		note_pending(q, "COMMIT returned with a warning (the wait for the synchronous standby cancelled?): "
+				"the commit may be on this server only");
+		return -1;
+	}
+	return 0;
 }
 
 void pg_rollback(struct pg *q)
@@ -219,6 +255,35 @@ static int copy_col(const PGresult *r, int col, char *out, size_t outlen)
 		return -1;
 	memcpy(out, PQgetvalue(r, 0, col), (size_t)n);
 	out[n] = '\0';
+	return 0;
+}
+
+/* A row that another node committed is visible here before the
+ * synchronous standby confirmed it; answering from it then could promise
+ * an acceptance that a failover loses. One WAL-logged commit of our own
+ * returns only once everything before it in the WAL, that row's commit
+ * included, is on the standby. Inside read_begin's snapshot, that
+ * snapshot ends with it and a new one begins. */
+static int settle(struct pg *q)
+{
+	int outer = q->in_tx;
+	PGresult *r;
+
+	if (!outer && pg_begin(q) == -1)
+		return -1;
+	if (pg_exec(q, PS_SETTLE, 0, NULL, NULL, NULL, &r) != QS_ONE) {
+		PQclear(r);
+		pg_rollback(q);
+		return -1;
+	}
+	PQclear(r);
+	if (pg_commit_confirmed(q) == -1)
+		return -1;
+	if (outer) {
+		if (simple(q, PS_BEGIN_READ) == -1)
+			return -1;
+		q->in_tx = 1;
+	}
 	return 0;
 }
 
@@ -248,6 +313,8 @@ static enum mdg_store_status find_acc(struct pg *q, const unsigned char *issuer,
 		break;
 	}
 	PQclear(r);
+	if (s == MDG_STORE_OK && settle(q) == -1)
+		s = MDG_STORE_ERROR;
 	return s;
 }
 
@@ -337,6 +404,8 @@ static enum append_result append_row(struct pg *q, const struct mdg_acceptance_n
 		atomic_fetch_add(&mdg_pg_conflicts, 1);
 		return AP_CONFLICT;
 	}
+	if (mdg_pg_tree_add(q, a, row.seq) != 0) /* its leaf, written with the batch */
+		return AP_FAILED;
 	*seq = row.seq;
 	memcpy(prev, hash, MDG_HASH_LEN);
 	memset(out, 0, sizeof(*out));
@@ -464,6 +533,8 @@ static enum batch_result try_batch(struct pg *q, struct gc_req **v, size_t n)
 		return B_FAILED;
 	if (lock_head(q, &seq, prev, &soft) == -1)
 		return soft ? B_SOFT : B_FAILED;
+	if (mdg_pg_tree_begin(q, seq) != 0) /* the tree's frontier at the head */
+		return B_FAILED;
 	for (i = 0; i < n; i++) {
 		switch (append_row(q, v[i]->a, &seq, prev, v[i]->out)) {
 		case AP_OK:
@@ -484,7 +555,7 @@ static enum batch_result try_batch(struct pg *q, struct gc_req **v, size_t n)
 	/* only a COMMIT that returned makes the rows acknowledged; one whose
 	 * outcome is unknown (connection lost) is an error for every row: the
 	 * holder's retry then finds its row, or inserts it */
-	return pg_commit(q) == 0 ? B_DONE : B_FAILED;
+	return mdg_pg_tree_flush(q, &q->tree, 1) == 0 && pg_commit_confirmed(q) == 0 ? B_DONE : B_FAILED;
 }
 
 static void run_batch(struct pg *q, struct gc_req **v, size_t n)
@@ -566,7 +637,7 @@ static enum mdg_store_status pg_insert_acceptance(struct pg *q, const struct mdg
 
 /* After each operation: a failure is recorded as the operation's name and
  * the server's (or libpq's) message, until the next failure. */
-static enum mdg_store_status noted(struct pg *q, const char *op, enum mdg_store_status s)
+enum mdg_store_status pg_noted(struct pg *q, const char *op, enum mdg_store_status s)
 {
 	if (s == MDG_STORE_ERROR) {
 		atomic_fetch_add(&mdg_pg_errors, 1);
@@ -588,72 +659,73 @@ static enum mdg_store_status w_find_acceptance(void *cls, const unsigned char *i
 					       const unsigned char *serial, size_t serial_len,
 					       struct mdg_acceptance_ref *out)
 {
-	return noted(Q(cls), "find_acceptance", find_acc(Q(cls), issuer, issuer_len, serial, serial_len, out));
+	return pg_noted(Q(cls), "find_acceptance", find_acc(Q(cls), issuer, issuer_len, serial, serial_len, out));
 }
 
 static enum mdg_store_status w_insert_acceptance(void *cls, const struct mdg_acceptance_new *a,
 						 struct mdg_acceptance_ref *out)
 {
-	return noted(Q(cls), "insert_acceptance", pg_insert_acceptance(Q(cls), a, out));
+	return pg_noted(Q(cls), "insert_acceptance", pg_insert_acceptance(Q(cls), a, out));
 }
 
 static enum mdg_store_status w_crl_lookup(void *cls, const unsigned char *issuer, size_t issuer_len,
 					  const unsigned char *serial, size_t serial_len, int *revoked)
 {
-	return noted(Q(cls), "crl_lookup", mdg_pg_crl_lookup(Q(cls), issuer, issuer_len, serial, serial_len, revoked));
+	return pg_noted(Q(cls), "crl_lookup",
+			mdg_pg_crl_lookup(Q(cls), issuer, issuer_len, serial, serial_len, revoked));
 }
 
 static enum mdg_store_status w_crl_scope(void *cls, const unsigned char *issuer, size_t issuer_len,
 					 const unsigned char *dp, size_t dp_len, struct mdg_crl_scope *out)
 {
-	return noted(Q(cls), "crl_scope", mdg_pg_crl_scope(Q(cls), issuer, issuer_len, dp, dp_len, out));
+	return pg_noted(Q(cls), "crl_scope", mdg_pg_crl_scope(Q(cls), issuer, issuer_len, dp, dp_len, out));
 }
 
 static enum mdg_store_status w_list_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_scope *s), void *arg)
 {
-	return noted(Q(cls), "list_crls", mdg_pg_list_crls(Q(cls), fn, arg));
+	return pg_noted(Q(cls), "list_crls", mdg_pg_list_crls(Q(cls), fn, arg));
 }
 
 static enum mdg_store_status w_crl_import(void *cls, const struct mdg_crl_import *c, time_t now,
 					  enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen)
 {
-	return noted(Q(cls), "crl_import", mdg_pg_crl_import(Q(cls), c, now, outcome, msg, msglen));
+	return pg_noted(Q(cls), "crl_import", mdg_pg_crl_import(Q(cls), c, now, outcome, msg, msglen));
 }
 
 static enum mdg_store_status w_crl_retire(void *cls, int64_t id, time_t now)
 {
-	return noted(Q(cls), "crl_retire", mdg_pg_crl_retire(Q(cls), id, now));
+	return pg_noted(Q(cls), "crl_retire", mdg_pg_crl_retire(Q(cls), id, now));
 }
 
 static enum mdg_store_status w_log_query(void *cls, const struct mdg_log_filter *f,
 					 int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
 {
-	return noted(Q(cls), "log_query", mdg_pg_log_query(Q(cls), f, fn, arg));
+	return pg_noted(Q(cls), "log_query", mdg_pg_log_query(Q(cls), f, fn, arg));
 }
 
 static enum mdg_store_status w_log_head(void *cls, struct mdg_log_head *out)
 {
-	return noted(Q(cls), "log_head", mdg_pg_log_head(Q(cls), out));
+	return pg_noted(Q(cls), "log_head", mdg_pg_log_head(Q(cls), out));
 }
 
 static enum mdg_store_status w_log_stats(void *cls, struct mdg_log_stats *out)
 {
-	return noted(Q(cls), "log_stats", mdg_pg_log_stats(Q(cls), out));
+	return pg_noted(Q(cls), "log_stats", mdg_pg_log_stats(Q(cls), out));
 }
 
 static enum mdg_store_status w_export_new(void *cls, const char *created_at, struct mdg_export_batch *out)
 {
-	return noted(Q(cls), "export_new", mdg_pg_export_new(Q(cls), created_at, out));
+	return pg_noted(Q(cls), "export_new", mdg_pg_export_new(Q(cls), created_at, out));
 }
 
 static enum mdg_store_status w_export_get(void *cls, int64_t id, struct mdg_export_batch *out)
 {
-	return noted(Q(cls), "export_get", mdg_pg_export_get(Q(cls), id, out));
+	return pg_noted(Q(cls), "export_get", mdg_pg_export_get(Q(cls), id, out));
 }
 
 static enum mdg_store_status w_export_complete(void *cls, int64_t id, const char *completed_at)
 {
-	return noted(Q(cls), "export_complete", mdg_pg_export_complete(Q(cls), id, completed_at));
+	return pg_noted(Q(cls), "export_complete", mdg_pg_export_complete(Q(cls), id, completed_at));
 }
 
 static enum mdg_store_status pg_ping(struct pg *q)
@@ -673,7 +745,7 @@ static enum mdg_store_status pg_ping(struct pg *q)
 
 static enum mdg_store_status w_ping(void *cls)
 {
-	return noted(Q(cls), "ping", pg_ping(Q(cls)));
+	return pg_noted(Q(cls), "ping", pg_ping(Q(cls)));
 }
 
 static enum mdg_store_status w_read_begin(void *cls)
@@ -681,9 +753,9 @@ static enum mdg_store_status w_read_begin(void *cls)
 	struct pg *q = cls;
 
 	if (simple(q, PS_BEGIN_READ) == -1)
-		return noted(q, "read_begin", MDG_STORE_ERROR);
+		return pg_noted(q, "read_begin", MDG_STORE_ERROR);
 	q->in_tx = 1;
-	return noted(q, "read_begin", MDG_STORE_OK);
+	return pg_noted(q, "read_begin", MDG_STORE_OK);
 }
 
 static void w_read_end(void *cls)
@@ -697,45 +769,6 @@ static void w_read_end(void *cls)
 		pg_rollback(q);
 	}
 	q->pending[0] = '\0';
-}
-
-/* db copy (store_pg_copy.c). */
-static enum mdg_store_status w_copy_out_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_copy *c), void *arg)
-{
-	return noted(Q(cls), "copy_out_crls", mdg_pg_copy_out_crls(Q(cls), fn, arg));
-}
-
-static enum mdg_store_status w_copy_out_batches(void *cls, int (*fn)(void *arg, const struct mdg_export_batch *b),
-						void *arg)
-{
-	return noted(Q(cls), "copy_out_batches", mdg_pg_copy_out_batches(Q(cls), fn, arg));
-}
-
-static enum mdg_store_status w_copy_begin(void *cls, char *msg, size_t msglen)
-{
-	enum mdg_store_status s = mdg_pg_copy_begin(Q(cls), msg, msglen);
-
-	return s == MDG_STORE_CONFLICT ? s : noted(Q(cls), "copy_begin", s);
-}
-
-static enum mdg_store_status w_copy_crl(void *cls, const struct mdg_crl_copy *c)
-{
-	return noted(Q(cls), "copy_crl", mdg_pg_copy_crl(Q(cls), c));
-}
-
-static enum mdg_store_status w_copy_batch(void *cls, const struct mdg_export_batch *b)
-{
-	return noted(Q(cls), "copy_batch", mdg_pg_copy_batch(Q(cls), b));
-}
-
-static enum mdg_store_status w_copy_acceptance(void *cls, const struct mdg_acceptance_row *r)
-{
-	return noted(Q(cls), "copy_acceptance", mdg_pg_copy_acceptance(Q(cls), r));
-}
-
-static enum mdg_store_status w_copy_end(void *cls, int commit)
-{
-	return noted(Q(cls), "copy_end", mdg_pg_copy_end(Q(cls), commit));
 }
 
 static const char *w_error(void *cls)
@@ -769,13 +802,17 @@ static const struct mdg_store_ops pg_ops = {
 	.export_new = w_export_new,
 	.export_get = w_export_get,
 	.export_complete = w_export_complete,
-	.copy_out_crls = w_copy_out_crls,
-	.copy_out_batches = w_copy_out_batches,
-	.copy_begin = w_copy_begin,
-	.copy_crl = w_copy_crl,
-	.copy_batch = w_copy_batch,
-	.copy_acceptance = w_copy_acceptance,
-	.copy_end = w_copy_end,
+	.merkle_node = mdg_pg_w_merkle_node,
+	.checkpoint_latest = mdg_pg_w_checkpoint_latest,
+	.checkpoint_insert = mdg_pg_w_checkpoint_insert,
+	.checkpoint_list = mdg_pg_w_checkpoint_list,
+	.copy_out_crls = mdg_pg_w_copy_out_crls,
+	.copy_out_batches = mdg_pg_w_copy_out_batches,
+	.copy_begin = mdg_pg_w_copy_begin,
+	.copy_crl = mdg_pg_w_copy_crl,
+	.copy_batch = mdg_pg_w_copy_batch,
+	.copy_acceptance = mdg_pg_w_copy_acceptance,
+	.copy_end = mdg_pg_w_copy_end,
 	.ping = w_ping,
 	.read_begin = w_read_begin,
 	.read_end = w_read_end,
@@ -806,6 +843,7 @@ static int pg_open_cfg(struct mdg_store *stp, const struct mdg_config *cfg, char
 	}
 	if ((q->conn = mdg_pg_connect(q->dsn, err, errlen)) == NULL)
 		goto fail;
+	PQsetNoticeReceiver(q->conn, pg_notice, q);
 	if (mdg_pg_read_version(q->conn, &v, err, errlen) == -1)
 		goto fail;
 	if (v == 0) {

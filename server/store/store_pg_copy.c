@@ -1,7 +1,9 @@
 /* The PostgreSQL backend's side of db copy (madoguchi-admin db copy,
  * docs/operations.md): every CRL scope with its entries and every export
  * batch read out; and the target's one write transaction, in which rows go
- * in as they were stored (ids, seq, hashes kept). Operators' statements:
+ * in as they were stored (ids, seq, hashes kept; checkpoints by
+ * checkpoint_insert, store_pg_merkle.c) and copy_end derives the Merkle
+ * tree's nodes from the rows. Operators' statements:
  * prepared per call as the unnamed statement, except the acceptance insert,
  * prepared once per copy (one per row); every value bound. */
 #include <stdio.h>
@@ -64,7 +66,8 @@ static enum mdg_store_status scope_entries(struct pg *q, int64_t id, struct mdg_
 	*n = 0;
 	pg_put_i64(b_id, id);
 	switch (pg_one_row(q,
-			   "SELECT serial, revoked_at, reason FROM crl_entries WHERE crl_id = $1::int8 ORDER BY serial",
+			   "SELECT e.serial, e.revoked_at, e.reason FROM crls c JOIN crl_entries e"
+			   " ON e.gen = c.gen AND e.crl_id = c.id WHERE c.id = $1::int8 ORDER BY e.serial",
 			   1, vals, lens, fmts, &r)) {
 	case QS_NONE:
 		PQclear(r);
@@ -209,12 +212,12 @@ enum mdg_store_status mdg_pg_copy_out_batches(struct pg *q, int (*fn)(void *arg,
 
 /* --------------------------------------------------------- the target */
 
-static const char *const copy_tables[] = { "acceptances", "crls", "crl_entries", "export_batches" };
+static const char *const copy_tables[] = { "acceptances",    "crls",         "crl_entries",
+					   "export_batches", "merkle_nodes", "checkpoints" };
 static const char *const copy_probe[] = {
-	"SELECT 1 FROM acceptances LIMIT 1",
-	"SELECT 1 FROM crls LIMIT 1",
-	"SELECT 1 FROM crl_entries LIMIT 1",
-	"SELECT 1 FROM export_batches LIMIT 1",
+	"SELECT 1 FROM acceptances LIMIT 1",  "SELECT 1 FROM crls LIMIT 1",
+	"SELECT 1 FROM crl_entries LIMIT 1",  "SELECT 1 FROM export_batches LIMIT 1",
+	"SELECT 1 FROM merkle_nodes LIMIT 1", "SELECT 1 FROM checkpoints LIMIT 1",
 };
 
 enum mdg_store_status mdg_pg_copy_begin(struct pg *q, char *msg, size_t msglen)
@@ -406,6 +409,9 @@ enum mdg_store_status mdg_pg_copy_end(struct pg *q, int commit)
 	}
 	if (live_tx(q) != 0)
 		return MDG_STORE_ERROR;
+	/* the Merkle tree's nodes, from the rows copied */
+	if (mdg_pg_tree_fill_all(q, 1) != 0)
+		goto fail;
 	/* the identity columns continue after the ids copied */
 	if (pg_one_row(q,
 		       "SELECT setval(pg_get_serial_sequence('crls', 'id'), coalesce(max(id), 0) + 1, false)"
@@ -421,6 +427,13 @@ enum mdg_store_status mdg_pg_copy_end(struct pg *q, int commit)
 		goto fail;
 	PQclear(r);
 	r = NULL;
+	if (pg_one_row(q,
+		       "SELECT setval(pg_get_serial_sequence('checkpoints', 'id'), coalesce(max(id), 0) + 1,"
+		       " false) FROM checkpoints",
+		       0, NULL, NULL, NULL, &r) != QS_ONE)
+		goto fail;
+	PQclear(r);
+	r = NULL;
 	if (pg_commit(q) == -1)
 		return MDG_STORE_ERROR;
 	return MDG_STORE_OK;
@@ -428,4 +441,45 @@ fail:
 	PQclear(r);
 	pg_rollback(q);
 	return MDG_STORE_ERROR;
+}
+
+/* The ops (store_pg.c's table). */
+#define Q(cls) ((struct pg *)(cls))
+
+enum mdg_store_status mdg_pg_w_copy_out_crls(void *cls, int (*fn)(void *arg, const struct mdg_crl_copy *c), void *arg)
+{
+	return pg_noted(Q(cls), "copy_out_crls", mdg_pg_copy_out_crls(Q(cls), fn, arg));
+}
+
+enum mdg_store_status mdg_pg_w_copy_out_batches(void *cls, int (*fn)(void *arg, const struct mdg_export_batch *b),
+						void *arg)
+{
+	return pg_noted(Q(cls), "copy_out_batches", mdg_pg_copy_out_batches(Q(cls), fn, arg));
+}
+
+enum mdg_store_status mdg_pg_w_copy_begin(void *cls, char *msg, size_t msglen)
+{
+	enum mdg_store_status s = mdg_pg_copy_begin(Q(cls), msg, msglen);
+
+	return s == MDG_STORE_CONFLICT ? s : pg_noted(Q(cls), "copy_begin", s);
+}
+
+enum mdg_store_status mdg_pg_w_copy_crl(void *cls, const struct mdg_crl_copy *c)
+{
+	return pg_noted(Q(cls), "copy_crl", mdg_pg_copy_crl(Q(cls), c));
+}
+
+enum mdg_store_status mdg_pg_w_copy_batch(void *cls, const struct mdg_export_batch *b)
+{
+	return pg_noted(Q(cls), "copy_batch", mdg_pg_copy_batch(Q(cls), b));
+}
+
+enum mdg_store_status mdg_pg_w_copy_acceptance(void *cls, const struct mdg_acceptance_row *r)
+{
+	return pg_noted(Q(cls), "copy_acceptance", mdg_pg_copy_acceptance(Q(cls), r));
+}
+
+enum mdg_store_status mdg_pg_w_copy_end(void *cls, int commit)
+{
+	return pg_noted(Q(cls), "copy_end", mdg_pg_copy_end(Q(cls), commit));
 }

@@ -1,5 +1,9 @@
-/* The PostgreSQL backend's CRLs: look-ups, scopes, import (entries by
- * COPY ... FROM STDIN in binary format) and retire. */
+/* The PostgreSQL backend's CRLs: look-ups, scopes, import and retire.
+ * Each import writes a fresh generation of the scope's entries
+ * (schema/pg/003_crl_generations.sql): one COPY ... FROM STDIN in binary
+ * format (a large generation into its own unindexed partition, then its
+ * primary key), then the crls row switched to it and the old one retired,
+ * all in one transaction; the sweep after the COMMIT removes the retired. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +15,7 @@
 #include "store.h"
 #include "store_pg_int.h"
 
-static const char copy_sql[] = "COPY crl_entries (crl_id, serial, revoked_at, reason) FROM STDIN (FORMAT binary)";
+static const char copy_sql[] = "COPY crl_entries (crl_id, gen, serial, revoked_at, reason) FROM STDIN (FORMAT binary)";
 
 enum mdg_store_status mdg_pg_crl_lookup(struct pg *q, const unsigned char *issuer, size_t issuer_len,
 					const unsigned char *serial, size_t serial_len, int *revoked)
@@ -222,12 +226,12 @@ static void put32(unsigned char *p, int32_t v)
 	p[3] = (unsigned char)u;
 }
 
-/* The entries of crl id by one COPY in binary format, sent in ~256 KiB
- * pieces: 0, or -1 (the message noted). */
-static int copy_entries(struct pg *q, int64_t id, const struct mdg_crl_entry *const *v, size_t n)
+/* The entries of crl id, generation gen, by one COPY in binary format,
+ * sent in ~256 KiB pieces: 0, or -1 (the message noted). */
+static int copy_entries(struct pg *q, int64_t id, int64_t gen, const struct mdg_crl_entry *const *v, size_t n)
 {
 	static const unsigned char header[19] = { 'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0 };
-	enum { CAP = 1 << 18, ROW_MAX = 2 + 4 + 8 + 4 + MDG_SERIAL_MAX + 4 + 8 + 4 + 2 + 2 };
+	enum { CAP = 1 << 18, ROW_MAX = 2 + 4 + 8 + 4 + 8 + 4 + MDG_SERIAL_MAX + 4 + 8 + 4 + 2 + 2 };
 	unsigned char *buf, *p;
 	PGresult *r;
 	size_t i;
@@ -253,12 +257,14 @@ static int copy_entries(struct pg *q, int64_t id, const struct mdg_crl_entry *co
 			ok = PQputCopyData(q->conn, (const char *)buf, (int)(p - buf)) == 1;
 			p = buf;
 		}
-		put16(p, 4);
+		put16(p, 5);
 		put32(p + 2, 8);
 		pg_put_i64(p + 6, id);
-		put32(p + 14, (int32_t)e->serial_len);
-		memcpy(p + 18, e->serial, e->serial_len);
-		p += 18 + e->serial_len;
+		put32(p + 14, 8);
+		pg_put_i64(p + 18, gen);
+		put32(p + 26, (int32_t)e->serial_len);
+		memcpy(p + 30, e->serial, e->serial_len);
+		p += 30 + e->serial_len;
 		put32(p, 8);
 		pg_put_i64(p + 4, (int64_t)e->revoked_at);
 		p += 12;
@@ -292,11 +298,42 @@ end:
 	return rc;
 }
 
+/* Inside the caller's transaction: a new generation (a large one's own
+ * partition), the n entries of crl id into it by COPY, then (a large one)
+ * its primary key. *gen is the generation: 0, or -1 (the message noted). */
+static int write_generation(struct pg *q, int64_t id, const struct mdg_crl_entry *const *v, size_t n, int64_t *gen)
+{
+	unsigned char b_gen[8];
+	const char *vals[1] = { (const char *)b_gen };
+	int lens[1] = { 8 }, fmts[1] = { 1 };
+	PGresult *r;
+
+	pg_put_i64(b_gen, (int64_t)n);
+	if (pg_exec(q, PS_CRL_GEN_NEW, 1, vals, lens, fmts, &r) != QS_ONE || PQgetlength(r, 0, 0) != 8) {
+		PQclear(r);
+		return -1;
+	}
+	*gen = pg_get_i64(r, 0, 0);
+	PQclear(r);
+	if (copy_entries(q, id, *gen, v, n) == -1)
+		return -1;
+	pg_put_i64(b_gen, *gen);
+	return pg_exec(q, PS_CRL_GEN_SEAL, 1, vals, lens, fmts, NULL) == QS_ONE ? 0 : -1;
+}
+
+/* After a COMMIT: the generations retired are removed. A failure leaves
+ * them retired, for the next sweep: not an error (the import committed). */
+static void sweep_generations(struct pg *q)
+{
+	(void)pg_exec(q, PS_CRL_SWEEP, 0, NULL, NULL, NULL, NULL);
+	q->pending[0] = '\0';
+}
+
 enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_import *c, time_t now,
 					enum mdg_crl_import_outcome *outcome, char *msg, size_t msglen)
 {
 	struct mdg_crl_scope held;
-	unsigned char held_sha[32], b_id[8], b_tu[8], b_nu[8], b_now[8], b_cnt[8];
+	unsigned char held_sha[32], b_id[8], b_tu[8], b_nu[8], b_now[8], b_cnt[8], b_gen[8];
 	char scope[1100], nnew[64], nheld[64];
 	enum mdg_store_status s = MDG_STORE_ERROR, f;
 	const struct mdg_crl_entry **order = NULL;
@@ -304,7 +341,7 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 	unsigned char *own_key = NULL;
 	PGresult *r = NULL;
 	long long count;
-	int64_t id;
+	int64_t id, gen = 0;
 	size_t key_len;
 	int cmp;
 
@@ -369,13 +406,15 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 			s = MDG_STORE_REFUSED;
 			goto out;
 		}
+		/* the held generation stays, and stays the one looked up, until
+		 * the COMMIT; retired with the switch, the sweep removes it */
 		id = held.id;
 		pg_put_i64(b_id, id);
 		{
 			const char *vals[1] = { (const char *)b_id };
 			int lens[1] = { 8 }, fmts[1] = { 1 };
 
-			if (pg_exec(q, PS_CRL_DEL_ENTRIES, 1, vals, lens, fmts, NULL) != QS_NONE)
+			if (pg_exec(q, PS_CRL_GEN_RETIRE, 1, vals, lens, fmts, NULL) != QS_NONE)
 				goto out;
 		}
 	} else {
@@ -393,24 +432,29 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 		PQclear(r);
 		r = NULL;
 	}
-	if (count > 0 && copy_entries(q, id, order, (size_t)count) == -1)
+	if (count > 0 && write_generation(q, id, order, (size_t)count, &gen) == -1)
 		goto out;
 	pg_put_i64(b_id, id);
 	pg_put_i64(b_cnt, count);
+	pg_put_i64(b_gen, gen);
 	{
-		const char *vals[8] = { (const char *)b_id,  (const char *)c->number, (const char *)b_tu,
-					(const char *)b_nu,  (const char *)b_now,     (const char *)c->sha256,
-					(const char *)b_cnt, (const char *)c->dp_der };
-		int lens[8] = { 8, (int)c->number_len, 8, 8, 8, 32, 8, (int)c->dp_len };
-		int fmts[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
+		/* the switch to the new generation (none: no entries) */
+		const char *vals[9] = {
+			(const char *)b_id,  (const char *)c->number, (const char *)b_tu,
+			(const char *)b_nu,  (const char *)b_now,     (const char *)c->sha256,
+			(const char *)b_cnt, (const char *)c->dp_der, count > 0 ? (const char *)b_gen : NULL
+		};
+		int lens[9] = { 8, (int)c->number_len, 8, 8, 8, 32, 8, (int)c->dp_len, 8 };
+		int fmts[9] = { 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 
 		if (c->number_len == 0)
 			vals[1] = "";
-		if (pg_exec(q, PS_CRL_UPDATE, 8, vals, lens, fmts, &r) != QS_NONE || strcmp(PQcmdTuples(r), "1") != 0)
+		if (pg_exec(q, PS_CRL_UPDATE, 9, vals, lens, fmts, &r) != QS_NONE || strcmp(PQcmdTuples(r), "1") != 0)
 			goto out;
 	}
 	if (pg_commit(q) == -1)
 		goto out;
+	sweep_generations(q);
 	*outcome = MDG_CRL_IMPORTED;
 	snprintf(msg, msglen, "imported");
 	s = MDG_STORE_OK;
@@ -445,13 +489,26 @@ int mdg_pg_copy_entries(struct pg *q, int64_t id, const struct mdg_crl_entry *e,
 {
 	const struct mdg_crl_entry **v = NULL;
 	long long k = dedup_entries(e, n, &v);
-	int rc;
+	unsigned char b_id[8], b_gen[8];
+	const char *vals[2] = { (const char *)b_id, (const char *)b_gen };
+	int lens[2] = { 8, 8 }, fmts[2] = { 1, 1 }, rc = 0;
+	int64_t gen = 0;
+	PGresult *r = NULL;
 
 	if (k < 0) {
 		snprintf(q->pending, sizeof(q->pending), "out of memory");
 		return -1;
 	}
-	rc = k > 0 ? copy_entries(q, id, v, (size_t)k) : 0;
+	/* the copied scope's one generation (none: no entries) */
+	if (k > 0) {
+		rc = write_generation(q, id, v, (size_t)k, &gen);
+		pg_put_i64(b_id, id);
+		pg_put_i64(b_gen, gen);
+		if (rc == 0 && (pg_exec(q, PS_CRL_SET_GEN, 2, vals, lens, fmts, &r) != QS_NONE ||
+				strcmp(PQcmdTuples(r), "1") != 0))
+			rc = -1;
+		PQclear(r);
+	}
 	free(v);
 	return rc;
 }

@@ -2,7 +2,9 @@
  * NNN_*.sql, embedded; the version applied is the one row of
  * mdg_schema_version. Each migration runs in its own transaction with its
  * version update, under an advisory lock, re-reading the version there, so
- * two concurrent runs (two nodes' operators) do not apply one twice. */
+ * two concurrent runs (two nodes' operators) do not apply one twice. What
+ * a migration needs beyond its SQL runs in the same transaction (2: the
+ * Merkle tree of the rows held, store_pg_merkle.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +97,9 @@ int mdg_store_pg_migrate(const char *dsn, int *from, int *to, char *err, size_t 
 		if (v < cur) {
 			snprintf(what, sizeof(what), "migration %d failed", cur);
 			if (exec_ok(c, mdg_pg_schema_migrations[cur - 1], what, err, errlen) == -1)
+				goto out;
+			/* 2 (002_merkle.sql): the tree's nodes of every row held */
+			if (cur == 2 && mdg_pg_tree_backfill(c, err, errlen) == -1)
 				goto out;
 			snprintf(ver, sizeof(ver), "%d", cur);
 			r = PQexecParams(c, "DELETE FROM mdg_schema_version", 0, NULL, NULL, NULL, NULL, 0);

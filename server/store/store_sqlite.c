@@ -58,6 +58,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_NODE_PUT] = mdg_sqlite_node_put_sql,
 	[ST_CP_LATEST] = mdg_sqlite_cp_latest_sql,
 	[ST_CP_INSERT] = mdg_sqlite_cp_insert_sql,
+	[ST_BY_RECEIPT] = mdg_sqlite_log_receipt_sql,
 };
 
 int mdg_store_sqlite_schema_version(void)
@@ -481,7 +482,13 @@ static enum mdg_store_status sq_ping(void *cls)
 static enum mdg_store_status sq_log_query(void *cls, const struct mdg_log_filter *f,
 					  int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
 {
-	return mdg_sqlite_log_query(((struct sq *)cls)->db, f, fn, arg);
+	struct sq *q = cls;
+
+	/* one receipt (every receipt answer, every proof): the statement
+	 * prepared once; any other filter is an operator's query */
+	if (mdg_sqlite_log_receipt_only(f))
+		return mdg_sqlite_log_run(q->st[ST_BY_RECEIPT], f, fn, arg);
+	return mdg_sqlite_log_query(q->db, f, fn, arg);
 }
 
 static enum mdg_store_status sq_log_head(void *cls, struct mdg_log_head *out)

@@ -41,6 +41,7 @@ enum stmt_id {
 	ST_NODE_PUT,
 	ST_CP_LATEST,
 	ST_CP_INSERT,
+	ST_BY_RECEIPT,
 	ST_COUNT
 };
 

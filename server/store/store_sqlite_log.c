@@ -1,6 +1,7 @@
 /* The SQLite store, acceptance log read side (madoguchi-admin log ...).
  * These are operators' queries, not the hot path: each is prepared per
- * call. The WHERE clause is put together from the constant fragments
+ * call, but for the one of a receipt id (every receipt, every proof),
+ * which the connection prepares once (mdg_sqlite_log_receipt_sql). The WHERE clause is put together from the constant fragments
  * below (so SQLite can use the seq and accepted_unix indexes for the
  * filters given); every value is bound, nothing from input is formatted. */
 #include <limits.h>
@@ -12,19 +13,26 @@
 
 enum { P_AFTER = 1, P_SINCE, P_UNTIL, P_SERIAL, P_ISSUER, P_RECEIPT, P_REASON, P_LIMIT, P_REQUEST, P_BATCH };
 
-static const char q_select[] = "SELECT seq, receipt_id, issuer, serial, cert_sha256, accepted_at, effective_from,"
-			       " reason, holder_name, client_addr, export_batch, request_sha256, prev_hash, hash,"
-			       " CASE WHEN ?9 THEN request END, cert_not_after, cert_subject"
-			       " FROM acceptances WHERE seq > ?1";
+#define Q_SELECT                                                                                                       \
+	"SELECT seq, receipt_id, issuer, serial, cert_sha256, accepted_at, effective_from,"                            \
+	" reason, holder_name, client_addr, export_batch, request_sha256, prev_hash, hash,"                            \
+	" CASE WHEN ?9 THEN request END, cert_not_after, cert_subject"                                                 \
+	" FROM acceptances WHERE seq > ?1"
+#define Q_RECEIPT " AND receipt_id = ?6"
+#define Q_ORDER " ORDER BY seq"
+#define Q_LIMIT " LIMIT ?8"
+static const char q_select[] = Q_SELECT;
 static const char q_since[] = " AND accepted_unix >= ?2";
 static const char q_until[] = " AND accepted_unix < ?3";
 static const char q_serial[] = " AND serial = ?4";
 static const char q_issuer[] = " AND mdg_name_match(issuer, ?5)";
-static const char q_receipt[] = " AND receipt_id = ?6";
+static const char q_receipt[] = Q_RECEIPT;
 static const char q_reason[] = " AND reason = ?7";
 static const char q_batch[] = " AND export_batch = ?10";
-static const char q_order[] = " ORDER BY seq";
-static const char q_limit[] = " LIMIT ?8";
+static const char q_order[] = Q_ORDER;
+static const char q_limit[] = Q_LIMIT;
+/* exactly what mdg_sqlite_log_query puts together for a receipt id alone */
+const char mdg_sqlite_log_receipt_sql[] = Q_SELECT Q_RECEIPT Q_ORDER Q_LIMIT;
 
 static const unsigned char empty_blob[1];
 
@@ -60,15 +68,16 @@ static const unsigned char *col_blob(sqlite3_stmt *st, int i, size_t *len)
 	return b;
 }
 
+static enum mdg_store_status bind_and_run(sqlite3_stmt *st, const struct mdg_log_filter *f,
+					  int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg);
+
 enum mdg_store_status mdg_sqlite_log_query(sqlite3 *db, const struct mdg_log_filter *f,
 					   int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
 {
 	char sql[sizeof(q_select) + sizeof(q_since) + sizeof(q_until) + sizeof(q_serial) + sizeof(q_issuer) +
 		 sizeof(q_receipt) + sizeof(q_reason) + sizeof(q_order) + sizeof(q_limit) + sizeof(q_batch)];
-	struct mdg_acceptance_row r;
 	sqlite3_stmt *st = NULL;
 	enum mdg_store_status s = MDG_STORE_ERROR;
-	int rc;
 
 	if (f->issuer != NULL && sqlite3_create_function_v2(db, "mdg_name_match", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
 							    NULL, name_match_fn, NULL, NULL, NULL) != SQLITE_OK)
@@ -95,6 +104,38 @@ enum mdg_store_status mdg_sqlite_log_query(sqlite3 *db, const struct mdg_log_fil
 		strcat(sql, q_limit);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		goto out;
+	s = bind_and_run(st, f, fn, arg);
+out:
+	sqlite3_finalize(st);
+	return s;
+}
+
+int mdg_sqlite_log_receipt_only(const struct mdg_log_filter *f)
+{
+	return f->receipt_id != NULL && !f->has_since && !f->has_until && f->serial == NULL && f->issuer == NULL &&
+	       f->reason == NULL && f->export_batch <= 0;
+}
+
+enum mdg_store_status mdg_sqlite_log_run(sqlite3_stmt *st, const struct mdg_log_filter *f,
+					 int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
+{
+	enum mdg_store_status s = MDG_STORE_ERROR;
+
+	/* LIMIT -1: none (bind_and_run binds only a limit above 0) */
+	if (mdg_sqlite_log_receipt_only(f) && (f->limit > 0 || sqlite3_bind_int64(st, P_LIMIT, -1) == SQLITE_OK))
+		s = bind_and_run(st, f, fn, arg);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return s;
+}
+
+static enum mdg_store_status bind_and_run(sqlite3_stmt *st, const struct mdg_log_filter *f,
+					  int (*fn)(void *arg, const struct mdg_acceptance_row *r), void *arg)
+{
+	struct mdg_acceptance_row r;
+	enum mdg_store_status s = MDG_STORE_ERROR;
+	int rc;
+
 	if (sqlite3_bind_int64(st, P_AFTER, f->after_seq) != SQLITE_OK ||
 	    sqlite3_bind_int(st, P_REQUEST, f->with_request != 0) != SQLITE_OK ||
 	    (f->has_since && sqlite3_bind_int64(st, P_SINCE, f->since) != SQLITE_OK) ||
@@ -137,7 +178,6 @@ enum mdg_store_status mdg_sqlite_log_query(sqlite3 *db, const struct mdg_log_fil
 	if (rc == SQLITE_DONE)
 		s = MDG_STORE_OK;
 out:
-	sqlite3_finalize(st);
 	return s;
 }
 

@@ -152,7 +152,7 @@ class Cluster:
         sb = Cluster(name=name, port=self.port)
         _run(_as_user([os.path.join(BIN, 'pg_basebackup'), '-D', sb.data, '-R', '-X', 'stream',
                        '-h', self.sock, '-p', str(self.port), '-U', self.user,
-                       '-d', 'application_name=%s' % name]), timeout=120)
+                       '-c', 'fast', '-d', 'application_name=%s' % name]), timeout=120)
         sb.append_conf(sb._settings() + "cluster_name = '%s'\n" % name + "primary_conninfo = 'host=%s port=%d user=%s "
                        "application_name=%s'\n" % (self.sock, self.port, self.user, name))
         sb.start()

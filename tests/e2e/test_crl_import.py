@@ -4,11 +4,14 @@
 import json
 import os
 import re
+import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+import pgcluster  # noqa: E402
 from harness import DaemonCase, city_of  # noqa: E402
 
 
@@ -291,6 +294,186 @@ class Scopes(unittest.TestCase):
         # the metrics count no retired scope
         m = harness.http_request(d.admin_port, 'GET', '/metrics').body.decode()
         self.assertNotIn('Mistake', m)
+
+
+@unittest.skipUnless(harness.ON_PG, 'the PostgreSQL backend\'s generations of CRL entries')
+class PgGenerations(unittest.TestCase):
+    """On PostgreSQL every import writes a new generation of the scope's
+    entries (a large one in a partition of its own, a small one in the
+    shared partition) and switches the crls row to it in the same
+    transaction (docs/store.md "CRL import"): the replaced one is removed
+    after the COMMIT, or by a later import's sweep when a reader held it; a
+    failed import leaves the old CRL in force and no partition behind."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pki = harness.shared_pki()
+        cls.d = harness.Daemon(cls.pki, name='pg-gen')
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop_and_check()
+
+    def sql(self, q):
+        return harness.sqlite(self.d.db, q).strip()
+
+    def partitions(self):
+        """The large generations' partitions (crl_entries_shared not counted)."""
+        return int(self.sql("SELECT count(*) FROM pg_inherits WHERE inhparent = 'crl_entries'::regclass"
+                            " AND inhrelid <> 'crl_entries_shared'::regclass;"))
+
+    def retired(self):
+        return int(self.sql('SELECT count(*) FROM crl_gens_retired;'))
+
+    def assertOneGenerationPerScope(self):
+        self.assertEqual(self.partitions(), int(self.sql('SELECT count(*) FROM crls WHERE gen > 0;')))
+        self.assertEqual(self.sql('SELECT count(*) FROM crl_entries e LEFT JOIN crls c ON c.id = e.crl_id'
+                                  ' WHERE e.gen IS DISTINCT FROM c.gen;'), '0')
+        self.assertEqual(self.sql('SELECT count(*) FROM crl_entries;'),
+                         self.sql('SELECT coalesce(sum(entries), 0) FROM crls;'))
+        self.assertEqual(self.retired(), 0)
+
+    def partition_min(self, n):
+        """madoguchi.crl_partition_min for the admin's next connections."""
+        if n is None:
+            self.sql('ALTER DATABASE %s RESET madoguchi.crl_partition_min;' % self.d.db.dbname)
+        else:
+            self.sql("ALTER DATABASE %s SET madoguchi.crl_partition_min = '%d';" % (self.d.db.dbname, n))
+
+    def answer(self, holder):
+        a = self.d.submit(holder, 'validity-check')
+        self.assertEqual(a.status, 200, repr(a))
+        return a.result
+
+    def test_generations(self):
+        d, pki = self.d, self.pki
+        h = pki.holder('valid-05')
+        chiyoda = pki.crls['jlis-dp-chiyoda']
+        self.assertTrue(harness.same_dn(chiyoda['dp'], h['dp']))
+        dp = city_of(h['dp'])
+        self.assertOneGenerationPerScope()
+        self.assertEqual(self.partitions(), 0)   # the fixture's CRLs are small
+        self.assertEqual(self.answer('valid-05'), 'valid')
+        self.partition_min(1)
+
+        # a replacement (as a large generation): the new entries answer, the
+        # old generation is gone
+        n = chiyoda['number'] + 1
+        cp = d.admin('crl', 'import', pki.make_crl('jlis-g2', n, dp=dp, revoke=['valid-05']))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertOneGenerationPerScope()
+        self.assertEqual(self.partitions(), 1)
+        self.assertEqual(self.answer('valid-05'), 'revoked')
+        parts, gen = self.partitions(), self.sql('SELECT max(gen) FROM crls;')
+
+        # a failed import (its last statement refused): the old CRL stays in
+        # force, no partition is left behind
+        self.sql("CREATE FUNCTION e2e_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                 " BEGIN RAISE EXCEPTION 'e2e: refused'; END$$;"
+                 " CREATE TRIGGER e2e_refuse BEFORE UPDATE ON crls FOR EACH ROW EXECUTE FUNCTION e2e_refuse();")
+        newer = pki.make_crl('jlis-g2', n + 1, dp=dp, revoke=['valid-05', 'valid-06'])
+        cp = d.admin('crl', 'import', newer)
+        self.assertNotEqual(cp.returncode, 0, output(cp))
+        self.assertIn('e2e: refused', output(cp))
+        self.sql('DROP TRIGGER e2e_refuse ON crls; DROP FUNCTION e2e_refuse();')
+        self.assertEqual((self.partitions(), self.sql('SELECT max(gen) FROM crls;')), (parts, gen))
+        self.assertOneGenerationPerScope()
+        self.assertEqual((self.answer('valid-05'), self.answer('valid-06')), ('revoked', 'valid'))
+
+        # a reader holding crl_entries: the import goes through, the replaced
+        # generation stays until a later sweep (no look-up waits for it)
+        reader = subprocess.Popen(
+            [os.path.join(pgcluster.BIN, 'psql'), '-X', '-q', '-d', str(d.db), '-c',
+             'BEGIN; SELECT count(*) FROM crl_entries; SELECT pg_sleep(30); COMMIT;'],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 20
+            while self.sql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                           " WHERE l.relation = 'crl_entries'::regclass AND a.pid <> pg_backend_pid()"
+                           " AND a.query LIKE '%pg_sleep%';") == '0':
+                self.assertLess(time.time(), deadline, 'the reader never held crl_entries')
+                time.sleep(0.1)
+            cp = d.admin('crl', 'import', newer)
+            self.assertEqual(cp.returncode, 0, output(cp))
+            self.assertEqual((self.answer('valid-05'), self.answer('valid-06')), ('revoked', 'revoked'))
+            self.assertEqual((self.partitions(), self.retired()), (parts + 1, 1))
+        finally:
+            # (its server process would sleep on without the client)
+            self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                     " AND query LIKE '%pg_sleep(30)%';")
+            reader.kill()
+            reader.wait()
+        deadline = time.time() + 20
+        while self.sql("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                       " AND query LIKE '%pg_sleep(30)%';") != '0':
+            self.assertLess(time.time(), deadline, 'the reader did not end')
+            time.sleep(0.1)
+        cp = d.admin('crl', 'import', pki.make_crl('jlis-g2', n + 2, dp=dp, revoke=['valid-06']))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertOneGenerationPerScope()
+        self.assertEqual((self.answer('valid-05'), self.answer('valid-06')), ('valid', 'revoked'))
+
+        # a small generation again (the shared partition), then none at all
+        # (a scope's CRL without entries)
+        self.partition_min(None)
+        cp = d.admin('crl', 'import', pki.make_crl('jlis-g2', n + 3, dp=dp, revoke=['valid-05']))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertOneGenerationPerScope()
+        self.assertEqual(self.partitions(), 0)
+        self.assertEqual((self.answer('valid-05'), self.answer('valid-06')), ('revoked', 'valid'))
+        none = int(self.sql('SELECT count(*) FROM crls WHERE gen IS NULL;'))
+        cp = d.admin('crl', 'import', pki.make_crl('jlis-g2', n + 4, dp=dp))
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertOneGenerationPerScope()
+        self.assertEqual(int(self.sql('SELECT count(*) FROM crls WHERE gen IS NULL;')), none + 1)
+        self.assertEqual((self.answer('valid-05'), self.answer('valid-06')), ('valid', 'valid'))
+
+    def test_migration_to_generations(self):
+        """pg schema version 2 (one crl_entries table) to 3: the entries held
+        become one generation per scope and answer as before."""
+        src = self.d
+        m = harness.Daemon(self.pki, name='pg-mig', init_db=False, crls=())
+        root = os.path.join(harness.SOURCE_ROOT, 'schema', 'pg')
+        for f in ('001_initial.sql', '002_merkle.sql'):
+            with open(os.path.join(root, f), encoding='utf-8') as fh:
+                m.db.cluster.psql(m.db.dbname, fh.read())
+        harness.sqlite(m.db, 'CREATE TABLE mdg_schema_version (version INTEGER NOT NULL);'
+                             ' INSERT INTO mdg_schema_version VALUES (2);')
+        cols = 'id, issuer, dp, number, this_update, next_update, imported_at, sha256, entries, dp_key, retired_at'
+        rows = src.db.cluster.psql(src.db.dbname, "COPY (SELECT %s FROM crls ORDER BY id) TO STDOUT" % cols)
+        ents = src.db.cluster.psql(src.db.dbname, 'COPY (SELECT e.crl_id, e.serial, e.revoked_at, e.reason'
+                                   ' FROM crls c JOIN crl_entries e ON e.gen = c.gen AND e.crl_id = c.id)'
+                                   ' TO STDOUT')
+        self.assertTrue(ents.strip())
+        for table, c, data in (('crls', cols, rows), ('crl_entries', 'crl_id, serial, revoked_at, reason', ents)):
+            cp = subprocess.run([os.path.join(pgcluster.BIN, 'psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+                                 '-d', str(m.db), '-c', 'COPY %s (%s) FROM STDIN' % (table, c)],
+                                input=(data + '\n').encode(), capture_output=True)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+        cp = m.admin('db', 'migrate')
+        self.assertEqual(cp.returncode, 0, output(cp))
+        self.assertGreaterEqual(int(harness.sqlite(m.db, 'SELECT max(version) FROM mdg_schema_version;')), 3)
+        self.assertEqual(harness.sqlite(m.db, "SELECT to_regclass('crl_entries_v1') IS NULL;"), '1')
+        # one small generation per scope, in the shared partition
+        self.assertEqual(harness.sqlite(
+            m.db, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'crl_entries'::regclass;"), '1')
+        self.assertEqual(harness.sqlite(m.db, 'SELECT count(*) FROM crls WHERE gen < 0;'),
+                         harness.sqlite(m.db, 'SELECT count(*) FROM crls WHERE entries > 0;'))
+        q = 'SELECT c.id, count(e.serial) FROM crls c LEFT JOIN crl_entries e ON e.gen = c.gen AND e.crl_id = c.id' \
+            ' GROUP BY c.id ORDER BY c.id;'
+        self.assertEqual(harness.sqlite(m.db, q), harness.sqlite(src.db, q))
+        # (all but the time of day it was checked at)
+        docs = [json.loads(x.admin('crl', 'status', '--format', 'json').stdout) for x in (m, src)]
+        for doc in docs:
+            doc.pop('checkedAt')
+        self.assertEqual(docs[0], docs[1])
+        m.start()
+        try:
+            for h in ('revoked', 'valid-01'):
+                self.assertEqual(m.submit(h, 'validity-check').result, self.answer(h), h)
+        finally:
+            m.stop_and_check()
 
 
 if __name__ == '__main__':

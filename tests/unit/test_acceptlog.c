@@ -18,6 +18,7 @@
 #include "store.h"
 #include "store_sqlite.h"
 #include "testpki_store.h"
+#include "tlog.h"
 
 static char dbpath[4096];
 
@@ -613,6 +614,74 @@ START_TEST(migration_backfills)
 }
 END_TEST
 
+/* log verify's Merkle check reads the rows a chunk (1024) at a time and
+ * compares the stored leaves between chunks (tlog.c): past a chunk's end
+ * the frontier goes on (the root recomputed from the leaves meets the
+ * checkpoint's in the second chunk), and a changed row there is named. */
+START_TEST(tree_verify_across_chunks)
+{
+	enum { N = 1100, CP = 1030, BAD = 1050 };
+	struct mdg_store st;
+	struct mdg_acceptance_new a;
+	struct mdg_acceptance_ref ref;
+	struct mdg_checkpoint_row *cp = calloc(1, sizeof(*cp));
+	struct mdg_tlog_verdict v;
+	unsigned char serial[2];
+	char err[256], sql[256];
+
+	ck_assert_ptr_nonnull(cp);
+	open_fresh(&st, "chunks");
+	memset(&a, 0, sizeof(a));
+	a.issuer_der = ISSUER;
+	a.issuer_len = sizeof(ISSUER);
+	a.serial = serial;
+	a.serial_len = 2;
+	memset(a.cert_sha256, 0xab, 32);
+	snprintf(a.accepted_at, sizeof(a.accepted_at), "2026-11-27T10:00:00+09:00");
+	snprintf(a.effective_from, sizeof(a.effective_from), "2026-11-28T00:00:00+09:00");
+	a.reason = "keyCompromise";
+	a.holder_name = "n";
+	a.request_der = REQ;
+	a.request_len = sizeof(REQ);
+	EVP_Digest(REQ, sizeof(REQ), a.request_sha256, NULL, EVP_sha256(), NULL);
+	a.client_addr = "192.0.2.1";
+	for (int i = 1; i <= N; i++) {
+		serial[0] = (unsigned char)(0x10 | (i >> 8));
+		serial[1] = (unsigned char)i;
+		snprintf(a.receipt_id, sizeof(a.receipt_id), "%032x", i);
+		ck_assert_int_eq(st.ops->insert_acceptance(st.cls, &a, &ref), MDG_STORE_OK);
+	}
+	cp->size = CP;
+	ck_assert_msg(mdg_tlog_root(&st, CP, cp->root, err, sizeof(err)) == 0, "%s", err);
+	cp->note_len = (size_t)snprintf(cp->note, sizeof(cp->note), "test\n%d\n", CP);
+	ck_assert_int_eq(st.ops->checkpoint_insert(st.cls, cp), MDG_STORE_OK);
+	ck_assert_int_eq(mdg_tlog_verify(&st, NULL, &v), MDG_STORE_OK);
+	ck_assert_msg(!v.bad, "%s", v.what);
+	ck_assert_int_eq(v.rows, N);
+	ck_assert_int_eq(v.have_checkpoint, 1);
+	/* another root at that size: refused (the stored nodes' root) */
+	mdg_store_close(&st);
+	raw_exec("UPDATE checkpoints SET root = zeroblob(32)");
+	ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(mdg_tlog_verify(&st, NULL, &v), MDG_STORE_OK);
+	ck_assert_int_eq(v.bad, 1);
+	ck_assert_ptr_nonnull(strstr(v.what, "stored Merkle tree's root at size 1030"));
+	mdg_store_close(&st);
+	raw_exec("DELETE FROM checkpoints");
+	snprintf(sql, sizeof(sql), "UPDATE acceptances SET effective_from = '2099-01-01T00:00:00+09:00' WHERE seq = %d",
+		 BAD);
+	raw_exec(sql);
+	ck_assert_msg(mdg_store_sqlite_open(&st, dbpath, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(mdg_tlog_verify(&st, NULL, &v), MDG_STORE_OK);
+	ck_assert_int_eq(v.bad, 1);
+	ck_assert_int_eq(v.bad_seq, BAD);
+	snprintf(sql, sizeof(sql), "receipt %032x: the row does not give the leaf", BAD);
+	ck_assert_msg(strstr(v.what, sql) != NULL, "%s", v.what);
+	mdg_store_close(&st);
+	free(cp);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("acceptlog");
@@ -629,6 +698,7 @@ int main(void)
 	tcase_add_test(tc, verify_detects_tampering);
 	tcase_add_test(tc, evidence_form);
 	tcase_add_test(tc, migration_backfills);
+	tcase_add_test(tc, tree_verify_across_chunks);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
