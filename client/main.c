@@ -16,6 +16,7 @@
 #include "facts.h"
 #include "form.h"
 #include "pin.h"
+#include "private_file.h"
 #include "receipt_verify.h"
 #include "screens.h"
 #include "sign.h"
@@ -463,34 +464,6 @@ static enum mdg_cstate start_again(struct session *s)
 	return send_request(s);
 }
 
-/* --notice-out: the notice as shown, mode 0600 (it names the holder). */
-static int save_notice(const char *path, const char *text, struct mdg_msg *err)
-{
-	size_t len = strlen(text), off = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, errno, path, NULL);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, n < 0 ? errno : EIO, path, NULL);
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) != 0) {
-		mdg_msg_set(err, MDG_MSG_NOTICE_SAVE, errno, path, NULL);
-		return -1;
-	}
-	return 0;
-}
-
 /* Where the state's 詳細 line comes from: the window / URL / PIN source,
  * or the card / file. */
 static const struct mdg_msg *state_detail(const struct session *s, enum mdg_cstate st)
@@ -558,7 +531,9 @@ static int run(const struct args *a, struct mdg_ui *ui)
 	}
 	if (receipt_err.id != MDG_MSG_NONE)
 		mdg_screen_warning(ui, &receipt_err);
-	if (a->notice_out != NULL && save_notice(a->notice_out, notice, &s.err) != 0)
+	/* --notice-out: the notice as shown (it names the holder) */
+	if (a->notice_out != NULL &&
+	    mdg_write_private_file(a->notice_out, notice, strlen(notice), MDG_MSG_NOTICE_SAVE, &s.err) != 0)
 		mdg_screen_warning(ui, &s.err);
 out:
 	if (st != MDG_CS_OK) {

@@ -24,6 +24,7 @@
 #include "b64.h"
 #include "checkpoint.h"
 #include "merkle.h"
+#include "private_file.h"
 #include "screens.h"
 #include "status.h"
 
@@ -33,39 +34,6 @@
 #define NOT_COVERED_WAIT 10 /* seconds to wait for a checkpoint that covers the receipt */
 
 /* ---------------------------------------------------------------- saving */
-
-static int write_all(const char *path, const unsigned char *buf, size_t len, struct mdg_msg *err)
-{
-	size_t off = 0;
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		mdg_msg_set(err, MDG_MSG_RECEIPT_SAVE, errno, path, NULL);
-		return -1;
-	}
-	/* an existing file keeps its mode under O_TRUNC: the receipt is the holder's */
-	if (fchmod(fd, 0600) != 0) {
-		mdg_msg_set(err, MDG_MSG_RECEIPT_SAVE, errno, path, NULL);
-		close(fd);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			mdg_msg_set(err, MDG_MSG_RECEIPT_SAVE, n < 0 ? errno : EIO, path, NULL);
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (close(fd) != 0) {
-		mdg_msg_set(err, MDG_MSG_RECEIPT_SAVE, errno, path, NULL);
-		return -1;
-	}
-	return 0;
-}
 
 int mdg_receipt_save(const struct mdg_http_answer *a, const char *path, struct mdg_msg *err)
 {
@@ -87,7 +55,7 @@ int mdg_receipt_save(const struct mdg_http_answer *a, const char *path, struct m
 		mdg_msg_set(err, MDG_MSG_NO_RECEIPT, 0, NULL, NULL);
 		goto out;
 	}
-	rc = write_all(path, der, derlen, err);
+	rc = mdg_write_private_file(path, der, derlen, MDG_MSG_RECEIPT_SAVE, err);
 out:
 	free(der);
 	json_decref(j);

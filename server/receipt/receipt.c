@@ -14,131 +14,21 @@
 #include "b64.h"
 #include "files.h"
 #include "hex.h"
+#include "jsonw.h"
 #include "names.h"
 #include "receipt.h"
 #include "timefmt.h"
 
 #define FILE_MAX (1024 * 1024)
 
-struct buf {
-	char *p;
-	size_t len, cap;
-	int overflow;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-	if (b->overflow || b->cap - b->len <= n) {
-		b->overflow = 1;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-/* Strict UTF-8 (no overlong forms, surrogates or code points above
- * U+10FFFF), as jansson accepts strings. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0, k, more;
-	uint32_t v, min;
-
-	while (i < n) {
-		unsigned char c = s[i];
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			more = 1;
-			v = c & 0x1f;
-			min = 0x80;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			more = 2;
-			v = c & 0x0f;
-			min = 0x800;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			more = 3;
-			v = c & 0x07;
-			min = 0x10000;
-		} else {
-			return 0;
-		}
-		if (n - i <= more)
-			return 0;
-		for (k = 1; k <= more; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			v = v << 6 | (s[i + k] & 0x3f);
-		}
-		if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-			return 0;
-		i += more + 1;
-	}
-	return 1;
-}
-
-/* A JSON string as jansson's dump writes it without JSON_ENSURE_ASCII or
- * JSON_ESCAPE_SLASH: " and \ escaped, control characters as \b \f \n \r \t
- * or \u00XX (uppercase hex), everything else (DEL and non-ASCII too) as is. */
-static int put_string(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	char esc[8];
-
-	if (s == NULL || !utf8_valid(p, strlen(s)))
-		return -1;
-	put(b, "\"", 1);
-	for (; *p; p++) {
-		switch (*p) {
-		case '"':
-			put(b, "\\\"", 2);
-			break;
-		case '\\':
-			put(b, "\\\\", 2);
-			break;
-		case '\b':
-			put(b, "\\b", 2);
-			break;
-		case '\f':
-			put(b, "\\f", 2);
-			break;
-		case '\n':
-			put(b, "\\n", 2);
-			break;
-		case '\r':
-			put(b, "\\r", 2);
-			break;
-		case '\t':
-			put(b, "\\t", 2);
-			break;
-		default:
-			if (*p < 0x20) {
-				snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)*p);
-				put(b, esc, 6);
-			} else {
-				put(b, (const char *)p, 1);
-			}
-		}
-	}
-	put(b, "\"", 1);
-	return 0;
-}
-
 int mdg_receipt_content(const struct mdg_receipt_fields *f, char **out, size_t *len, char *err, size_t errlen)
 {
-	struct buf b = { NULL, 0, MDG_RECEIPT_CONTENT_MAX + 1, 0 };
-	char serial[2 * MDG_SERIAL_MAX + 1], digest[65], idx[24];
+	struct mdg_jsonw w;
+	char serial[2 * MDG_SERIAL_MAX + 1], digest[65];
 	const unsigned char *sp = f->serial;
 	size_t sn = f->serial_len;
 	const char *bad = NULL;
+	char *text;
 
 	*out = NULL;
 	*len = 0;
@@ -160,44 +50,41 @@ int mdg_receipt_content(const struct mdg_receipt_fields *f, char **out, size_t *
 			memmove(serial, serial + 1, strlen(serial));
 	}
 	mdg_hex_lower(f->request_sha256, 32, digest);
-	snprintf(idx, sizeof(idx), "%" PRIu64, f->log_index);
-	if ((b.p = malloc(b.cap)) == NULL) {
+	/* DESIGN.md's member order; a member left out (missing or not UTF-8)
+	 * makes no content */
+	mdg_jsonw_init(&w);
+	mdg_jsonw_open_object(&w);
+	if (!mdg_jsonw_str(&w, "receiptId", f->receipt_id))
+		bad = "receiptId";
+	mdg_jsonw_str(&w, "procedure", "revocation");
+	if (!mdg_jsonw_str(&w, "issuer", f->issuer) && !bad)
+		bad = "issuer";
+	mdg_jsonw_str(&w, "serial", serial);
+	if (!mdg_jsonw_str(&w, "acceptedAt", f->accepted_at) && !bad)
+		bad = "acceptedAt";
+	if (!mdg_jsonw_str(&w, "effectiveFrom", f->effective_from) && !bad)
+		bad = "effectiveFrom";
+	if (!mdg_jsonw_str(&w, "reason", f->reason) && !bad)
+		bad = "reason";
+	mdg_jsonw_str(&w, "requestSha256", digest);
+	mdg_jsonw_int(&w, "logIndex", (long long)f->log_index);
+	mdg_jsonw_close_object(&w);
+	if (bad != NULL) {
+		mdg_jsonw_discard(&w);
+		snprintf(err, errlen, "receipt content: %s is missing or not UTF-8", bad);
+		return -1;
+	}
+	if ((text = mdg_jsonw_finish(&w, len)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	b.p[0] = '\0';
-	puts_(&b, "{\"receiptId\":");
-	if (put_string(&b, f->receipt_id) != 0)
-		bad = "receiptId";
-	puts_(&b, ",\"procedure\":\"revocation\",\"issuer\":");
-	if (!bad && put_string(&b, f->issuer) != 0)
-		bad = "issuer";
-	puts_(&b, ",\"serial\":");
-	put_string(&b, serial);
-	puts_(&b, ",\"acceptedAt\":");
-	if (!bad && put_string(&b, f->accepted_at) != 0)
-		bad = "acceptedAt";
-	puts_(&b, ",\"effectiveFrom\":");
-	if (!bad && put_string(&b, f->effective_from) != 0)
-		bad = "effectiveFrom";
-	puts_(&b, ",\"reason\":");
-	if (!bad && put_string(&b, f->reason) != 0)
-		bad = "reason";
-	puts_(&b, ",\"requestSha256\":");
-	put_string(&b, digest);
-	puts_(&b, ",\"logIndex\":");
-	puts_(&b, idx);
-	puts_(&b, "}");
-	if (bad != NULL || b.overflow) {
-		if (bad != NULL)
-			snprintf(err, errlen, "receipt content: %s is missing or not UTF-8", bad);
-		else
-			snprintf(err, errlen, "receipt content: longer than %d bytes", MDG_RECEIPT_CONTENT_MAX);
-		free(b.p);
+	if (*len > MDG_RECEIPT_CONTENT_MAX) {
+		free(text);
+		*len = 0;
+		snprintf(err, errlen, "receipt content: longer than %d bytes", MDG_RECEIPT_CONTENT_MAX);
 		return -1;
 	}
-	*out = b.p;
-	*len = b.len;
+	*out = text;
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include "backend.h"
 #include "chain.h"
 #include "config.h"
+#include "group_commit.h"
 #include "store.h"
 #include "store_pg_int.h"
 #include "timefmt.h"
@@ -446,83 +447,12 @@ static int lock_head(struct pg *q, int64_t *seq, unsigned char prev[MDG_HASH_LEN
 	return rc;
 }
 
-/* Group commit, per node, as the SQLite backend does (docs/store.md): the
- * first caller that finds no leader appends the queued rows, its own among
- * them, in one transaction holding the chain head's row lock, then COMMIT:
- * every caller returns only after the COMMIT covering its row returned. */
-#define GC_MAX_BATCH 128
-
-struct gc_req {
-	const struct mdg_acceptance_new *a;
-	struct mdg_acceptance_ref *out;
-	enum mdg_store_status status;
-	int done;
-	struct gc_req *next;
-};
-
-struct pg_group {
-	char *key; /* the dsn */
-	int refs;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct gc_req *head, *tail;
-	int leader;
-	struct pg_group *next;
-};
-
-static pthread_mutex_t gc_groups_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pg_group *gc_groups;
-
-static struct pg_group *gc_join(const char *key)
-{
-	struct pg_group *g;
-
-	pthread_mutex_lock(&gc_groups_lock);
-	for (g = gc_groups; g != NULL; g = g->next)
-		if (strcmp(g->key, key) == 0)
-			break;
-	if (g == NULL && (g = calloc(1, sizeof(*g))) != NULL) {
-		if ((g->key = strdup(key)) == NULL) {
-			free(g);
-			g = NULL;
-		} else {
-			pthread_mutex_init(&g->lock, NULL);
-			pthread_cond_init(&g->cond, NULL);
-			g->next = gc_groups;
-			gc_groups = g;
-		}
-	}
-	if (g != NULL)
-		g->refs++;
-	pthread_mutex_unlock(&gc_groups_lock);
-	return g;
-}
-
-static void gc_leave(struct pg_group *g)
-{
-	struct pg_group **pp;
-
-	if (g == NULL)
-		return;
-	pthread_mutex_lock(&gc_groups_lock);
-	if (--g->refs == 0) {
-		for (pp = &gc_groups; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == g) {
-				*pp = g->next;
-				break;
-			}
-		pthread_mutex_destroy(&g->lock);
-		pthread_cond_destroy(&g->cond);
-		free(g->key);
-		free(g);
-	}
-	pthread_mutex_unlock(&gc_groups_lock);
-}
-
+/* Group commit per node (group_commit.h): the leader appends the queued
+ * rows in one transaction holding the chain head's row lock, then COMMIT. */
 enum batch_result { B_DONE, B_SOFT, B_FAILED };
 
 /* One attempt at the batch in one transaction. */
-static enum batch_result try_batch(struct pg *q, struct gc_req **v, size_t n)
+static enum batch_result try_batch(struct pg *q, struct mdg_gc_req **v, size_t n)
 {
 	unsigned char prev[MDG_HASH_LEN];
 	int64_t seq;
@@ -558,8 +488,9 @@ static enum batch_result try_batch(struct pg *q, struct gc_req **v, size_t n)
 	return mdg_pg_tree_flush(q, &q->tree, 1) == 0 && pg_commit_confirmed(q) == 0 ? B_DONE : B_FAILED;
 }
 
-static void run_batch(struct pg *q, struct gc_req **v, size_t n)
+static void run_batch(void *cls, struct mdg_gc_req **v, size_t n)
 {
+	struct pg *q = cls;
 	enum batch_result b = B_FAILED;
 	size_t i;
 	int k;
@@ -589,47 +520,14 @@ static void run_batch(struct pg *q, struct gc_req **v, size_t n)
 static enum mdg_store_status pg_insert_acceptance(struct pg *q, const struct mdg_acceptance_new *a,
 						  struct mdg_acceptance_ref *out)
 {
-	struct pg_group *g = q->group;
-	struct gc_req me = { .a = a, .out = out, .status = MDG_STORE_ERROR };
-	struct gc_req *batch[GC_MAX_BATCH], *one = &me;
-	size_t n;
+	struct mdg_gc_req me = { .a = a, .out = out, .status = MDG_STORE_ERROR }, *one = &me;
 
 	if (strlen(a->receipt_id) == 0 || strlen(a->accepted_at) == 0 || strlen(a->effective_from) == 0 ||
 	    a->reason == NULL)
 		return MDG_STORE_ERROR;
-	if (g == NULL) {
-		run_batch(q, &one, 1);
-		return me.status;
-	}
-	pthread_mutex_lock(&g->lock);
-	if (g->tail != NULL)
-		g->tail->next = &me;
-	else
-		g->head = &me;
-	g->tail = &me;
-	while (!me.done && g->leader)
-		pthread_cond_wait(&g->cond, &g->lock);
-	if (!me.done) {
-		g->leader = 1;
-		while (!me.done) {
-			for (n = 0; n < GC_MAX_BATCH && g->head != NULL; n++) {
-				batch[n] = g->head;
-				g->head = g->head->next;
-			}
-			if (g->head == NULL)
-				g->tail = NULL;
-			pthread_mutex_unlock(&g->lock);
-			run_batch(q, batch, n);
-			pthread_mutex_lock(&g->lock);
-			for (size_t i = 0; i < n; i++)
-				batch[i]->done = 1;
-			pthread_cond_broadcast(&g->cond);
-		}
-		g->leader = 0;
-		if (g->head != NULL)
-			pthread_cond_broadcast(&g->cond);
-	}
-	pthread_mutex_unlock(&g->lock);
+	if (q->group != NULL)
+		return mdg_gc_submit(q->group, a, out, run_batch, q);
+	run_batch(q, &one, 1);
 	return me.status;
 }
 
@@ -783,7 +681,7 @@ static void w_close(void *cls)
 	if (q == NULL)
 		return;
 	drop_conn(q);
-	gc_leave(q->group);
+	mdg_gc_leave(q->group);
 	free(q->dsn);
 	free(q);
 }
@@ -861,7 +759,7 @@ static int pg_open_cfg(struct mdg_store *stp, const struct mdg_config *cfg, char
 		goto fail;
 	}
 	q->pending[0] = '\0';
-	q->group = gc_join(q->dsn);
+	q->group = mdg_gc_join(q->dsn);
 	stp->ops = &pg_ops;
 	stp->cls = q;
 	return 0;

@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <libpq-fe.h>
 
+#include "crl_supersede.h"
 #include "names.h"
 #include "store.h"
 #include "store_pg_int.h"
@@ -140,35 +141,6 @@ enum mdg_store_status mdg_pg_list_crls(struct pg *q, int (*fn)(void *arg, const 
 out:
 	PQclear(r);
 	return s;
-}
-
-/* Numbers are magnitudes without leading zeros: longer is larger. */
-static int number_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
-{
-	while (alen > 0 && *a == 0) {
-		a++;
-		alen--;
-	}
-	while (blen > 0 && *b == 0) {
-		b++;
-		blen--;
-	}
-	if (alen != blen)
-		return alen < blen ? -1 : 1;
-	return alen ? memcmp(a, b, alen) : 0;
-}
-
-static void scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
-{
-	char iss[512], dp[512];
-
-	mdg_der_name_rfc4514(c->issuer_der, c->issuer_len, iss, sizeof(iss));
-	if (c->dp_der == NULL) {
-		snprintf(out, outlen, "%s (full CRL)", iss);
-		return;
-	}
-	mdg_der_name_rfc4514(c->dp_der, c->dp_len, dp, sizeof(dp));
-	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
 }
 
 static int entry_cmp(const void *x, const void *y)
@@ -334,7 +306,6 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 {
 	struct mdg_crl_scope held;
 	unsigned char held_sha[32], b_id[8], b_tu[8], b_nu[8], b_now[8], b_cnt[8], b_gen[8];
-	char scope[1100], nnew[64], nheld[64];
 	enum mdg_store_status s = MDG_STORE_ERROR, f;
 	const struct mdg_crl_entry **order = NULL;
 	const unsigned char *key;
@@ -343,7 +314,6 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 	long long count;
 	int64_t id, gen = 0;
 	size_t key_len;
-	int cmp;
 
 	snprintf(msg, msglen, "database error");
 	if (c->issuer_der == NULL || c->issuer_len == 0 || c->number_len > MDG_CRLNUM_MAX ||
@@ -378,33 +348,16 @@ enum mdg_store_status mdg_pg_crl_import(struct pg *q, const struct mdg_crl_impor
 	pg_put_i64(b_nu, (int64_t)c->next_update);
 	pg_put_i64(b_now, (int64_t)now);
 	if (f == MDG_STORE_OK) {
-		cmp = number_cmp(c->number, c->number_len, held.number, held.number_len);
-		if (cmp == 0 && memcmp(c->sha256, held_sha, 32) == 0) {
+		switch (mdg_crl_supersedes(c, &held, held_sha, msg, msglen)) {
+		case MDG_CRL_SAME:
 			*outcome = MDG_CRL_UNCHANGED;
-			snprintf(msg, msglen, "%s",
-				 held.retired_at != 0
-					 ? "unchanged, and the scope stays retired: only a newer CRL of it "
-					   "brings it back"
-					 : "unchanged");
 			s = MDG_STORE_OK;
 			goto out;
-		}
-		if (cmp <= 0) {
-			scope_text(c, scope, sizeof(scope));
-			mdg_number_decimal(c->number, c->number_len, nnew, sizeof(nnew));
-			mdg_number_decimal(held.number, held.number_len, nheld, sizeof(nheld));
-			if (cmp == 0)
-				snprintf(msg, msglen,
-					 "CRL number %s is already held for %s with "
-					 "different contents: refused",
-					 nnew, scope);
-			else
-				snprintf(msg, msglen,
-					 "CRL number %s is not newer than %s held for %s: "
-					 "refused",
-					 nnew, nheld, scope);
+		case MDG_CRL_NOT_NEWER:
 			s = MDG_STORE_REFUSED;
 			goto out;
+		case MDG_CRL_SUPERSEDES:
+			break;
 		}
 		/* the held generation stays, and stays the one looked up, until
 		 * the COMMIT; retired with the switch, the sweep removes it */

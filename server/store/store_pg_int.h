@@ -65,7 +65,7 @@ enum pg_qs {
 	QS_UNIQUE = 2, /* a unique key is taken: an answer, not an error */
 };
 
-struct pg_group;
+struct mdg_gc_group;
 
 /* A batch's Merkle tree (store_pg_merkle.c): the frontier and the nodes
  * its appends completed, not yet written. */
@@ -85,13 +85,13 @@ struct pg {
 	char *dsn;
 	int prepared; /* the statements are prepared on conn */
 	int in_tx;
-	int warned;             /* a WARNING came with the last COMMIT */
-	int copy_prepared;      /* db copy's statements are prepared on conn */
-	struct pg_group *group; /* group commit of this node's acceptances */
-	int borrowed;           /* conn is the caller's (a migration's): never closed here */
-	struct pg_tree tree;    /* the appending batch's Merkle tree */
-	char err[384];          /* the last error: operation and the server's message */
-	char pending[320];      /* the message of the statement that failed */
+	int warned;                 /* a WARNING came with the last COMMIT */
+	int copy_prepared;          /* db copy's statements are prepared on conn */
+	struct mdg_gc_group *group; /* group commit of this node's acceptances */
+	int borrowed;               /* conn is the caller's (a migration's): never closed here */
+	struct pg_tree tree;        /* the appending batch's Merkle tree */
+	char err[384];              /* the last error: operation and the server's message */
+	char pending[320];          /* the message of the statement that failed */
 };
 
 /* The backend's counters (madoguchi_store_* in /metrics). */

@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "chain.h"
+#include "group_commit.h"
 #include "merkle.h"
 #include "names.h"
 #include "store.h"
@@ -278,89 +279,15 @@ out:
 	return s;
 }
 
-/* Group commit. Concurrent insert_acceptance calls on one database queue
- * here; the first caller that finds no leader at work becomes the leader
- * and appends the queued rows (its own among them) in one transaction:
- * one COMMIT, one fsync (synchronous=FULL in WAL). Every caller returns
- * only after the COMMIT covering its row succeeded. The leader holds the
+/* Group commit (group_commit.h): the leader appends the queued rows in one
+ * transaction, one COMMIT, one fsync (synchronous=FULL in WAL), holding the
  * write lock throughout, so seq and the hash chain stay strictly
  * sequential. If the batch fails, every row is retried in a transaction of
  * its own, so no caller is lost or misreported. */
-#define GC_MAX_BATCH 128
-
-struct gc_req {
-	const struct mdg_acceptance_new *a;
-	struct mdg_acceptance_ref *out;
-	enum mdg_store_status status;
-	int done;
-	struct gc_req *next;
-};
-
-struct gc_group {
-	char *key; /* the database's path */
-	int refs;  /* open handles */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct gc_req *head, *tail; /* waiting rows, in arrival order */
-	int leader;                 /* a leader is appending a batch */
-	struct gc_group *next;
-};
-
-static pthread_mutex_t gc_groups_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gc_group *gc_groups;
-
-/* The group of the database at path (one per file, found at open time). */
-static struct gc_group *gc_join(const char *path)
-{
-	char real[PATH_MAX];
-	const char *key = realpath(path, real) != NULL ? real : path;
-	struct gc_group *g;
-
-	pthread_mutex_lock(&gc_groups_lock);
-	for (g = gc_groups; g != NULL; g = g->next)
-		if (strcmp(g->key, key) == 0)
-			break;
-	if (g == NULL && (g = calloc(1, sizeof(*g))) != NULL) {
-		if ((g->key = strdup(key)) == NULL) {
-			free(g);
-			g = NULL;
-		} else {
-			pthread_mutex_init(&g->lock, NULL);
-			pthread_cond_init(&g->cond, NULL);
-			g->next = gc_groups;
-			gc_groups = g;
-		}
-	}
-	if (g != NULL)
-		g->refs++;
-	pthread_mutex_unlock(&gc_groups_lock);
-	return g;
-}
-
-static void gc_leave(struct gc_group *g)
-{
-	struct gc_group **pp;
-
-	if (g == NULL)
-		return;
-	pthread_mutex_lock(&gc_groups_lock);
-	if (--g->refs == 0) {
-		for (pp = &gc_groups; *pp != NULL; pp = &(*pp)->next)
-			if (*pp == g) {
-				*pp = g->next;
-				break;
-			}
-		pthread_mutex_destroy(&g->lock);
-		pthread_cond_destroy(&g->cond);
-		free(g->key);
-		free(g);
-	}
-	pthread_mutex_unlock(&gc_groups_lock);
-}
-
 /* Appends the batch in one transaction; sets every request's status. */
-static void gc_run_batch(struct sq *q, struct gc_req **v, size_t n)
+static void gc_run_batch(void *cls, struct mdg_gc_req **v, size_t n)
 {
+	struct sq *q = cls;
 	unsigned char prev[MDG_HASH_LEN];
 	struct mdg_merkle_frontier f;
 	int64_t seq;
@@ -403,50 +330,13 @@ static enum mdg_store_status sq_insert_acceptance(void *cls, const struct mdg_ac
 						  struct mdg_acceptance_ref *out)
 {
 	struct sq *q = cls;
-	struct gc_group *g = q->group;
-	struct gc_req me = { .a = a, .out = out, .status = MDG_STORE_ERROR };
-	struct gc_req *batch[GC_MAX_BATCH];
-	size_t n;
 
 	if (strlen(a->receipt_id) == 0 || strlen(a->accepted_at) == 0 || strlen(a->effective_from) == 0 ||
 	    a->reason == NULL)
 		return MDG_STORE_ERROR;
-	if (g == NULL)
+	if (q->group == NULL)
 		return insert_one(q, a, out);
-
-	pthread_mutex_lock(&g->lock);
-	if (g->tail != NULL)
-		g->tail->next = &me;
-	else
-		g->head = &me;
-	g->tail = &me;
-	while (!me.done && g->leader)
-		pthread_cond_wait(&g->cond, &g->lock);
-	if (!me.done) {
-		/* lead until our own row is settled; rows are taken in
-		 * arrival order, so it is in the first or a later batch */
-		g->leader = 1;
-		while (!me.done) {
-			for (n = 0; n < GC_MAX_BATCH && g->head != NULL; n++) {
-				batch[n] = g->head;
-				g->head = g->head->next;
-			}
-			if (g->head == NULL)
-				g->tail = NULL;
-			pthread_mutex_unlock(&g->lock);
-			gc_run_batch(q, batch, n);
-			pthread_mutex_lock(&g->lock);
-			for (size_t i = 0; i < n; i++)
-				batch[i]->done = 1;
-			pthread_cond_broadcast(&g->cond);
-		}
-		g->leader = 0;
-		/* rows that arrived meanwhile need a new leader */
-		if (g->head != NULL)
-			pthread_cond_broadcast(&g->cond);
-	}
-	pthread_mutex_unlock(&g->lock);
-	return me.status;
+	return mdg_gc_submit(q->group, a, out, gc_run_batch, q);
 }
 
 /* One read transaction instead of one per statement: each takes and drops
@@ -637,7 +527,7 @@ static void sq_close(void *cls)
 	sqlite3_finalize(q->copy_acc);
 	sqlite3_finalize(q->copy_entry);
 	sqlite3_close(q->db);
-	gc_leave(q->group);
+	mdg_gc_leave(q->group);
 	free(q);
 }
 
@@ -738,6 +628,7 @@ static const struct mdg_store_ops sqlite_ops = {
 int mdg_store_sqlite_open(struct mdg_store *stp, const char *path, char *err, size_t errlen)
 {
 	struct sq *q = NULL;
+	char real[PATH_MAX];
 	int i, v = 0, want = mdg_schema_n_migrations, rc = -1;
 
 	stp->ops = NULL;
@@ -787,7 +678,7 @@ int mdg_store_sqlite_open(struct mdg_store *stp, const char *path, char *err, si
 		}
 	}
 	/* without a group (no memory) acceptances are committed one by one */
-	q->group = gc_join(path);
+	q->group = mdg_gc_join(realpath(path, real) != NULL ? real : path);
 	stp->ops = &sqlite_ops;
 	stp->cls = q;
 	q = NULL;

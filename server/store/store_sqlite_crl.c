@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <sqlite3.h>
 
+#include "crl_supersede.h"
 #include "names.h"
 #include "store.h"
 #include "store_sqlite_int.h"
@@ -139,35 +140,6 @@ out:
 	return s;
 }
 
-/* Numbers are magnitudes without leading zeros: longer is larger. */
-static int number_cmp(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
-{
-	while (alen > 0 && *a == 0) {
-		a++;
-		alen--;
-	}
-	while (blen > 0 && *b == 0) {
-		b++;
-		blen--;
-	}
-	if (alen != blen)
-		return alen < blen ? -1 : 1;
-	return alen ? memcmp(a, b, alen) : 0;
-}
-
-static void scope_text(const struct mdg_crl_import *c, char *out, size_t outlen)
-{
-	char iss[512], dp[512];
-
-	mdg_der_name_rfc4514(c->issuer_der, c->issuer_len, iss, sizeof(iss));
-	if (c->dp_der == NULL) {
-		snprintf(out, outlen, "%s (full CRL)", iss);
-		return;
-	}
-	mdg_der_name_rfc4514(c->dp_der, c->dp_len, dp, sizeof(dp));
-	snprintf(out, outlen, "%s (distribution point %s)", iss, dp);
-}
-
 /* SQLite's BLOB order of serials (memcmp, shorter first): the order of the
  * primary key (crl_id, serial). This backend sorts as it needs; the order
  * crl.c hands entries in is its own. */
@@ -213,14 +185,13 @@ enum mdg_store_status mdg_sqlite_crl_import(void *cls, const struct mdg_crl_impo
 	sqlite3_stmt *st;
 	struct mdg_crl_scope held;
 	unsigned char held_sha[32];
-	char scope[1100], nnew[64], nheld[64];
 	enum mdg_store_status s = MDG_STORE_ERROR, f;
 	struct mdg_crl_entry *order = NULL;
 	const unsigned char *key;
 	unsigned char *own_key = NULL;
 	int64_t id, count = 0;
 	size_t i, key_len;
-	int cmp, rc, sorted;
+	int rc, sorted;
 
 	snprintf(msg, msglen, "database error");
 	if (c->issuer_der == NULL || c->issuer_len == 0 || c->number_len > MDG_CRLNUM_MAX ||
@@ -251,34 +222,16 @@ enum mdg_store_status mdg_sqlite_crl_import(void *cls, const struct mdg_crl_impo
 		goto out;
 
 	if (f == MDG_STORE_OK) {
-		cmp = number_cmp(c->number, c->number_len, held.number, held.number_len);
-		if (cmp == 0 && memcmp(c->sha256, held_sha, 32) == 0) {
+		switch (mdg_crl_supersedes(c, &held, held_sha, msg, msglen)) {
+		case MDG_CRL_SAME:
 			*outcome = MDG_CRL_UNCHANGED;
-			if (held.retired_at != 0)
-				snprintf(msg, msglen,
-					 "unchanged, and the scope stays retired: only a "
-					 "newer CRL of it brings it back");
-			else
-				snprintf(msg, msglen, "unchanged");
 			s = MDG_STORE_OK;
 			goto out;
-		}
-		if (cmp <= 0) {
-			scope_text(c, scope, sizeof(scope));
-			mdg_number_decimal(c->number, c->number_len, nnew, sizeof(nnew));
-			mdg_number_decimal(held.number, held.number_len, nheld, sizeof(nheld));
-			if (cmp == 0)
-				snprintf(msg, msglen,
-					 "CRL number %s is already held for %s with "
-					 "different contents: refused",
-					 nnew, scope);
-			else
-				snprintf(msg, msglen,
-					 "CRL number %s is not newer than %s held for %s: "
-					 "refused",
-					 nnew, nheld, scope);
+		case MDG_CRL_NOT_NEWER:
 			s = MDG_STORE_REFUSED;
 			goto out;
+		case MDG_CRL_SUPERSEDES:
+			break;
 		}
 		id = held.id;
 		st = q->st[ST_CRL_DEL_ENTRIES];

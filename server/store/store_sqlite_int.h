@@ -45,12 +45,12 @@ enum stmt_id {
 	ST_COUNT
 };
 
-struct gc_group;
+struct mdg_gc_group;
 
 struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
-	struct gc_group *group;              /* group commit of acceptances (NULL: none) */
+	struct mdg_gc_group *group;          /* group commit of acceptances (NULL: none) */
 	sqlite3_stmt *copy_acc, *copy_entry; /* db copy's target inserts (NULL: none open) */
 	char err[320];                       /* the last error: operation and SQLite's message */
 	char pending[256];                   /* SQLite's message, kept before a ROLLBACK clears it */
